@@ -1,0 +1,210 @@
+import { z } from "zod";
+
+/**
+ * All configuration, parsed once at start-up. Every default lives here. A bad or missing
+ * variable becomes one line that names it and says how to fix it (`ConfigError`).
+ */
+
+const PROVIDERS = ["ark", "byteplus", "dmxapi", "modelverse", "demo"] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", ""], { message: "must be true or false" })
+    .optional()
+    .transform((value) =>
+      value === undefined || value === "" ? fallback : value === "true" || value === "1" || value === "yes",
+    );
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === "") return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const url = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value === "") return undefined;
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("scheme");
+      return value.replace(/\/+$/, "");
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be an http(s) URL, e.g. https://example.com/api" });
+      return z.NEVER;
+    }
+  });
+
+export const envSchema = z
+  .object({
+    SEEDREAM_PROVIDER: z
+      .enum(PROVIDERS, { message: `must be one of ${PROVIDERS.join(", ")}` })
+      .default("ark"),
+    SEEDREAM_API_KEY: optionalString,
+    SEEDREAM_BASE_URL: url,
+    SEEDREAM_MODEL: optionalString,
+    SEEDREAM_HEADERS_TIMEOUT_MS: int(120_000, 90_000, 600_000),
+    SEEDREAM_IDLE_TIMEOUT_MS: int(120_000, 5_000, 600_000),
+    SEEDREAM_MAX_RETRIES: int(2, 0, 6),
+
+    DEFAULT_SIZE: optionalString,
+    DEFAULT_WATERMARK: bool(false),
+    MAX_IMAGES_PER_REQUEST: int(15, 1, 15),
+    MAX_CONCURRENT_RUNS: int(4, 1, 100),
+    MAX_CONCURRENT_RUNS_PER_USER: int(1, 1, 20),
+    MAX_QUEUE_LENGTH: int(20, 0, 1000),
+    MAX_REFERENCE_BYTES: int(30 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    REFERENCE_FETCH_TIMEOUT_MS: int(30_000, 1_000, 300_000),
+
+    STORE_URL: z.string().trim().default("sqlite://./data/seedream-bot.sqlite"),
+    STORE_TTL_DAYS: int(30, 1, 3650),
+
+    PORT: int(3000, 1, 65535),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { message: "must be debug, info, warn or error" }).default("info"),
+
+    SLACK_BOT_TOKEN: optionalString,
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_APP_TOKEN: optionalString,
+    SLACK_API_URL: url,
+    SLACK_COMMAND: z
+      .string()
+      .trim()
+      .regex(/^\/[\w-]{1,31}$/, "must be a slash command like /seedream")
+      .default("/seedream"),
+
+    DISCORD_TOKEN: optionalString,
+    DISCORD_API_URL: url,
+    DISCORD_MESSAGE_CONTENT: bool(false),
+    DISCORD_GUILD_ID: optionalString,
+  })
+  .superRefine((env, ctx) => {
+    if (env.SEEDREAM_PROVIDER !== "demo" && env.SEEDREAM_API_KEY === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SEEDREAM_API_KEY"],
+        message: "is required: set it to your Seedream API key, or SEEDREAM_PROVIDER=demo to try the bot without one",
+      });
+    }
+    if (env.STORE_URL !== "memory://" && !env.STORE_URL.startsWith("sqlite://")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["STORE_URL"],
+        message: "must be memory:// or sqlite://PATH (e.g. sqlite://./data/seedream-bot.sqlite)",
+      });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** What the rest of the program reads: grouped, typed, defaults applied. */
+export interface Config {
+  seedream: {
+    provider: Env["SEEDREAM_PROVIDER"];
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    model: string | undefined;
+    headersTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxRetries: number;
+  };
+  defaults: { size: string | undefined; watermark: boolean; maxImages: number };
+  limits: {
+    maxConcurrentRuns: number;
+    maxConcurrentRunsPerUser: number;
+    maxQueueLength: number;
+    maxReferenceBytes: number;
+    referenceFetchTimeoutMs: number;
+  };
+  store: { url: string; ttlMs: number };
+  port: number;
+  logLevel: Env["LOG_LEVEL"];
+  slack:
+    | {
+        botToken: string;
+        signingSecret: string | undefined;
+        appToken: string | undefined;
+        apiUrl: string | undefined;
+        command: string;
+      }
+    | undefined;
+  discord:
+    | { token: string; apiUrl: string | undefined; messageContent: boolean; guildId: string | undefined }
+    | undefined;
+}
+
+export function parseConfig(source: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "configuration");
+      return `${name} ${issue.message.replace(/^Invalid input: /, "")}`;
+    });
+    throw new ConfigError(lines.join("\n"));
+  }
+  const env = result.data;
+  if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+    throw new ConfigError(
+      "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is required with SLACK_BOT_TOKEN: set the signing secret for HTTP mode, or an xapp- token for Socket Mode",
+    );
+  }
+  return {
+    seedream: {
+      provider: env.SEEDREAM_PROVIDER,
+      apiKey: env.SEEDREAM_API_KEY,
+      baseUrl: env.SEEDREAM_BASE_URL,
+      model: env.SEEDREAM_MODEL,
+      headersTimeoutMs: env.SEEDREAM_HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: env.SEEDREAM_IDLE_TIMEOUT_MS,
+      maxRetries: env.SEEDREAM_MAX_RETRIES,
+    },
+    defaults: { size: env.DEFAULT_SIZE, watermark: env.DEFAULT_WATERMARK, maxImages: env.MAX_IMAGES_PER_REQUEST },
+    limits: {
+      maxConcurrentRuns: env.MAX_CONCURRENT_RUNS,
+      maxConcurrentRunsPerUser: env.MAX_CONCURRENT_RUNS_PER_USER,
+      maxQueueLength: env.MAX_QUEUE_LENGTH,
+      maxReferenceBytes: env.MAX_REFERENCE_BYTES,
+      referenceFetchTimeoutMs: env.REFERENCE_FETCH_TIMEOUT_MS,
+    },
+    store: { url: env.STORE_URL, ttlMs: env.STORE_TTL_DAYS * 24 * 60 * 60 * 1000 },
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    slack: env.SLACK_BOT_TOKEN
+      ? {
+          botToken: env.SLACK_BOT_TOKEN,
+          signingSecret: env.SLACK_SIGNING_SECRET,
+          appToken: env.SLACK_APP_TOKEN,
+          apiUrl: env.SLACK_API_URL,
+          command: env.SLACK_COMMAND,
+        }
+      : undefined,
+    discord: env.DISCORD_TOKEN
+      ? {
+          token: env.DISCORD_TOKEN,
+          apiUrl: env.DISCORD_API_URL,
+          messageContent: env.DISCORD_MESSAGE_CONTENT,
+          guildId: env.DISCORD_GUILD_ID,
+        }
+      : undefined,
+  };
+}

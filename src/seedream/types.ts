@@ -1,0 +1,85 @@
+/**
+ * Domain types of the Seedream client. These are what the rest of the bot sees; the wire
+ * shapes the API actually sends live in `wire.ts` and are translated once, at the boundary.
+ */
+
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
+/** What went wrong with one image of a group. */
+export type ImageFailureKind = "moderation" | "internal" | "other";
+
+export interface Usage {
+  generatedImages: number;
+  outputTokens?: number;
+  totalTokens?: number;
+}
+
+/** One event of a generation; `generate()` yields these in the order the API sends them. */
+export type GenerationEvent =
+  | {
+      type: "image";
+      /** 0-based position in the group (`image_index`); arrival order is not guaranteed. */
+      index: number;
+      /** The image itself. For `response_format: url` the client has already downloaded it. */
+      bytes: Buffer;
+      mimeType: string;
+      /** The API's URL when it sent one (expires after 24 h; informational only). */
+      url?: string;
+      size?: ImageSize;
+    }
+  | {
+      type: "image_failed";
+      index: number;
+      /** The API's error code, e.g. `OutputImageSensitiveContentDetected`. */
+      code: string;
+      message: string;
+      kind: ImageFailureKind;
+    }
+  | { type: "completed"; usage: Usage };
+
+export type GenerationEventType = GenerationEvent["type"];
+
+/** A request in domain terms; `client.ts` turns it into the provider's wire body. */
+export interface GenerateRequest {
+  prompt: string;
+  /** Model id; the client's configured model when absent. */
+  model?: string;
+  /** References in order, as `data:` URIs (what the bot sends) or URLs. */
+  references?: string[];
+  /** `1K` / `2K` / `3K` / `4K`, `WxH`, or `adaptive`. Model default when absent. */
+  size?: string;
+  /** How many images at most. 1 (default) = single image; above 1 = group generation. */
+  maxImages?: number;
+  seed?: number;
+  guidanceScale?: number;
+  /** Sent explicitly on every request because the API's default is `true`. */
+  watermark?: boolean;
+  /** `optimize_prompt_options.mode = fast` (Seedream 4.0 only). */
+  fast?: boolean;
+  /** Stream with SSE (default when the model supports it). */
+  stream?: boolean;
+  /** Default `b64_json`, so images never depend on an expiring URL. */
+  responseFormat?: "b64_json" | "url";
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * Anything that can generate images: the real client, the demo provider, a test double.
+ * Breaking out of the iteration (or aborting `signal`) cancels the underlying request.
+ */
+export interface ImageGenerator {
+  generate(request: GenerateRequest, options?: GenerateOptions): AsyncIterable<GenerationEvent>;
+  /**
+   * Checks a request against the model's capabilities without any network call; throws a
+   * `SeedreamValidationError` whose `userMessage` says how to fix it.
+   */
+  validate(request: GenerateRequest): void;
+  /** The human name of a model id ("Seedream 4.5"), for status lines. */
+  describeModel(modelId?: string): string;
+}
