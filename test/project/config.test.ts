@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, envSchema, parseConfig } from "../../src/config.js";
+
+function failure(env: Record<string, string>): string {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected parseConfig to fail");
+}
+
+describe("config", () => {
+  it("applies the documented defaults", () => {
+    const config = parseConfig({ SEEDREAM_API_KEY: "k" });
+    expect(config.seedream.provider).toBe("ark");
+    expect(config.seedream.headersTimeoutMs).toBeGreaterThanOrEqual(90_000);
+    expect(config.store.url).toBe("sqlite://./data/seedream-bot.sqlite");
+    expect(config.store.ttlMs).toBe(30 * 24 * 3600 * 1000);
+    expect(config.port).toBe(3000);
+    expect(config.slack).toBeUndefined();
+    expect(config.discord).toBeUndefined();
+  });
+
+  it("names a missing API key and how to fix it in one line", () => {
+    const message = failure({});
+    expect(message.split("\n")).toHaveLength(1);
+    expect(message).toMatch(/^SEEDREAM_API_KEY is required/);
+    expect(message).toContain("SEEDREAM_PROVIDER=demo");
+  });
+
+  it("needs no key in demo mode", () => {
+    expect(parseConfig({ SEEDREAM_PROVIDER: "demo" }).seedream.apiKey).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, /^PORT must be a whole number from 1 to 65535$/],
+    [{ SEEDREAM_PROVIDER: "openai" }, /^SEEDREAM_PROVIDER must be one of ark, byteplus/],
+    [{ SEEDREAM_BASE_URL: "ftp://x" }, /^SEEDREAM_BASE_URL must be an http\(s\) URL/],
+    [{ STORE_URL: "redis://localhost" }, /^STORE_URL must be memory:\/\/ or sqlite:\/\/PATH/],
+    [{ SEEDREAM_HEADERS_TIMEOUT_MS: "5000" }, /^SEEDREAM_HEADERS_TIMEOUT_MS must be a whole number from 90000/],
+    [{ SLACK_COMMAND: "seedream" }, /^SLACK_COMMAND must be a slash command like \/seedream$/],
+    [{ DISCORD_MESSAGE_CONTENT: "maybe" }, /^DISCORD_MESSAGE_CONTENT must be true or false$/],
+  ])("rejects %o with a message naming the variable", (env, pattern) => {
+    expect(failure({ SEEDREAM_API_KEY: "k", ...env })).toMatch(pattern);
+  });
+
+  it("asks for a signing secret or app token alongside a Slack bot token", () => {
+    expect(failure({ SEEDREAM_API_KEY: "k", SLACK_BOT_TOKEN: "xoxb-1" })).toMatch(
+      /SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is required/,
+    );
+  });
+
+  it("never echoes a secret value in its messages", () => {
+    const message = failure({ SEEDREAM_API_KEY: "sk-very-secret", PORT: "sk-very-secret" });
+    expect(message).not.toContain("sk-very-secret");
+  });
+
+  it("enables platforms from their tokens", () => {
+    const config = parseConfig({
+      SEEDREAM_API_KEY: "k",
+      SLACK_BOT_TOKEN: "xoxb-1",
+      SLACK_SIGNING_SECRET: "s",
+      DISCORD_TOKEN: "d",
+      DISCORD_MESSAGE_CONTENT: "true",
+    });
+    expect(config.slack?.command).toBe("/seedream");
+    expect(config.discord?.messageContent).toBe(true);
+  });
+
+  it(".env.example documents exactly the variables the schema reads", () => {
+    const example = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
+    const documented = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(Object.keys(envSchema.shape).sort());
+    for (const name of documented) {
+      // Every variable carries a comment on the line(s) right above it.
+      expect(example).toMatch(new RegExp(`#[^\\n]*\\n(#[^\\n]*\\n)*${name}=`));
+    }
+  });
+});
