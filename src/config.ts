@@ -77,7 +77,9 @@ export const envSchema = z
     STORE_TTL_DAYS: int(30, 1, 3650),
 
     PORT: int(3000, 1, 65535),
-    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], { message: "must be debug, info, warn or error" }).default("info"),
+    LOG_LEVEL: z
+      .enum(["debug", "info", "warn", "error"], { message: "must be debug, info, warn or error" })
+      .default("info"),
 
     SLACK_BOT_TOKEN: optionalString,
     SLACK_SIGNING_SECRET: optionalString,
@@ -99,7 +101,8 @@ export const envSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["SEEDREAM_API_KEY"],
-        message: "is required: set it to your Seedream API key, or SEEDREAM_PROVIDER=demo to try the bot without one",
+        message:
+          "is required: set it to your Seedream API key, or SEEDREAM_PROVIDER=demo to try the bot without one",
       });
     }
     if (env.STORE_URL !== "memory://" && !env.STORE_URL.startsWith("sqlite://")) {
@@ -178,7 +181,11 @@ export function parseConfig(source: Record<string, string | undefined> = process
       idleTimeoutMs: env.SEEDREAM_IDLE_TIMEOUT_MS,
       maxRetries: env.SEEDREAM_MAX_RETRIES,
     },
-    defaults: { size: env.DEFAULT_SIZE, watermark: env.DEFAULT_WATERMARK, maxImages: env.MAX_IMAGES_PER_REQUEST },
+    defaults: {
+      size: env.DEFAULT_SIZE,
+      watermark: env.DEFAULT_WATERMARK,
+      maxImages: env.MAX_IMAGES_PER_REQUEST,
+    },
     limits: {
       maxConcurrentRuns: env.MAX_CONCURRENT_RUNS,
       maxConcurrentRunsPerUser: env.MAX_CONCURRENT_RUNS_PER_USER,

@@ -49,7 +49,9 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 function safeJson(fields: Record<string, unknown>): string {
   try {
     return JSON.stringify(fields, (_key, value: unknown) =>
-      value instanceof Error ? { name: value.name, message: value.message, code: (value as { code?: unknown }).code } : value,
+      value instanceof Error
+        ? { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
+        : value,
     );
   } catch {
     return "[unserialisable fields]";

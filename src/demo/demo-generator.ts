@@ -1,4 +1,5 @@
 import sharp from "sharp";
+import { SeedreamAbortedError } from "../seedream/errors.js";
 import type {
   GenerateOptions,
   GenerateRequest,
@@ -6,7 +7,6 @@ import type {
   ImageGenerator,
   ImageSize,
 } from "../seedream/types.js";
-import { SeedreamAbortedError } from "../seedream/errors.js";
 
 /**
  * `SEEDREAM_PROVIDER=demo`: a local stand-in for the API so anyone can try the bot (and its
@@ -30,7 +30,8 @@ const LONG_SIDE = 1024;
 
 export function createDemoGenerator(options: DemoGeneratorOptions): ImageGenerator {
   const random = options.random ?? Math.random;
-  const delayMs = options.delayMs ?? ((index) => (index === 0 ? 2_500 : 1_200 + Math.floor(random() * 1_300)));
+  const delayMs =
+    options.delayMs ?? ((index) => (index === 0 ? 2_500 : 1_200 + Math.floor(random() * 1_300)));
   const moderationRate = options.moderationRate ?? 0.12;
   const sleep = options.sleep ?? abortableSleep;
 
@@ -61,7 +62,10 @@ export function createDemoGenerator(options: DemoGeneratorOptions): ImageGenerat
       }
       yield {
         type: "completed",
-        usage: { generatedImages: generated, outputTokens: Math.round((generated * size.width * size.height) / 256) },
+        usage: {
+          generatedImages: generated,
+          outputTokens: Math.round((generated * size.width * size.height) / 256),
+        },
       } satisfies GenerationEvent;
     },
   };

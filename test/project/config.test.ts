@@ -40,7 +40,10 @@ describe("config", () => {
     [{ SEEDREAM_PROVIDER: "openai" }, /^SEEDREAM_PROVIDER must be one of ark, byteplus/],
     [{ SEEDREAM_BASE_URL: "ftp://x" }, /^SEEDREAM_BASE_URL must be an http\(s\) URL/],
     [{ STORE_URL: "redis://localhost" }, /^STORE_URL must be memory:\/\/ or sqlite:\/\/PATH/],
-    [{ SEEDREAM_HEADERS_TIMEOUT_MS: "5000" }, /^SEEDREAM_HEADERS_TIMEOUT_MS must be a whole number from 90000/],
+    [
+      { SEEDREAM_HEADERS_TIMEOUT_MS: "5000" },
+      /^SEEDREAM_HEADERS_TIMEOUT_MS must be a whole number from 90000/,
+    ],
     [{ SLACK_COMMAND: "seedream" }, /^SLACK_COMMAND must be a slash command like \/seedream$/],
     [{ DISCORD_MESSAGE_CONTENT: "maybe" }, /^DISCORD_MESSAGE_CONTENT must be true or false$/],
   ])("rejects %o with a message naming the variable", (env, pattern) => {
