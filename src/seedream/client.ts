@@ -1,0 +1,242 @@
+import { Agent, type Dispatcher } from "undici";
+import { errorFromApi, seedreamError } from "./error-mapping.js";
+import type { SeedreamError } from "./errors.js";
+import { eventsFromJson, eventsFromSse, type TranslateContext } from "./events.js";
+import { type HttpSettings, header, readAll, send, sniffBody, transportError } from "./http.js";
+import { modelCapabilities } from "./models.js";
+import { authorizationHeader, type ProviderId, type ProviderProfile, resolveProvider } from "./providers.js";
+import {
+  abortableSleep,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  type RetryPolicy,
+  retryDelay,
+} from "./retry.js";
+import { decodeSse } from "./sse.js";
+import type { GenerateOptions, GenerateRequest, GenerationEvent, ImageGenerator } from "./types.js";
+import { validateRequest } from "./validate.js";
+import { buildRequestBody, wireErrorEnvelopeSchema } from "./wire.js";
+
+export interface RetryInfo {
+  /** 1 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  error: SeedreamError;
+}
+
+export interface SeedreamClientOptions {
+  provider?: ProviderId;
+  apiKey: string;
+  /** Overrides the provider's base URL (SEEDREAM_BASE_URL). */
+  baseUrl?: string;
+  /** Default model; the provider's Seedream 4.5 id when absent. */
+  model?: string;
+  /** undici 7 dispatcher; the client makes (and `close()`s) its own Agent when absent. */
+  dispatcher?: Dispatcher;
+  /** Time to the response headers, which arrive only once the first image is done. Default 120 s. */
+  headersTimeoutMs?: number;
+  /** Longest wait for the next piece of the body while reading it. Default 120 s. */
+  idleTimeoutMs?: number;
+  /** Retries for 429/5xx/network failures before the first image. Default 2. */
+  maxRetries?: number;
+  retryPolicy?: Partial<Omit<RetryPolicy, "maxRetries">>;
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+  onRetry?: (info: RetryInfo) => void;
+  userAgent?: string;
+}
+
+export interface SeedreamClient extends ImageGenerator {
+  readonly provider: ProviderProfile;
+  readonly model: string;
+  /** Closes the client's own connection pool (not an injected dispatcher). */
+  close(): Promise<void>;
+}
+
+const ERROR_BODY_LIMIT = 1024 * 1024;
+
+export function createSeedreamClient(options: SeedreamClientOptions): SeedreamClient {
+  const provider = resolveProvider(options.provider ?? "ark", options.baseUrl);
+  const defaultModel = options.model ?? provider.defaultModel;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 120_000;
+  const ownAgent = options.dispatcher
+    ? undefined
+    : new Agent({ headersTimeout: headersTimeoutMs, bodyTimeout: 0, connect: { timeout: 30_000 } });
+  const settings: HttpSettings = {
+    dispatcher: options.dispatcher ?? (ownAgent as Agent),
+    headersTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+    secrets: [options.apiKey],
+  };
+  const policy: RetryPolicy = {
+    ...DEFAULT_RETRY_POLICY,
+    ...options.retryPolicy,
+    maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
+  };
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? abortableSleep;
+  const now = options.now ?? Date.now;
+  const endpoint = `${provider.baseUrl}/images/generations`;
+  const userAgent = options.userAgent ?? "seedream-bot";
+
+  async function download(url: string, callerSignal: AbortSignal | undefined): Promise<Buffer> {
+    const controller = new AbortController();
+    const unlink = link(callerSignal, controller);
+    try {
+      // No Authorization header: the URL is a signed link, often on another host.
+      const response = await send(
+        url,
+        { method: "GET", headers: { "user-agent": userAgent } },
+        controller,
+        settings,
+      );
+      if (response.status < 200 || response.status >= 300) {
+        throw new Error(`downloading the image failed with HTTP ${response.status}`);
+      }
+      return await readAll(response.body);
+    } catch (error) {
+      const failure = transportError(error, { controller, callerSignal, secrets: settings.secrets });
+      throw failure.code === "aborted" ? failure : error;
+    } finally {
+      unlink();
+      controller.abort();
+    }
+  }
+
+  async function* attempt(
+    body: string,
+    model: string,
+    controller: AbortController,
+    callerSignal: AbortSignal | undefined,
+  ): AsyncGenerator<GenerationEvent, void, undefined> {
+    const response = await send(
+      endpoint,
+      {
+        method: "POST",
+        headers: {
+          authorization: authorizationHeader(provider, options.apiKey),
+          "content-type": "application/json",
+          accept: "text/event-stream, application/json",
+          "user-agent": userAgent,
+        },
+        body,
+      },
+      controller,
+      settings,
+    );
+    const requestIdHeader = header(response.headers, "x-request-id");
+    if (response.status < 200 || response.status >= 300) {
+      const text = (await readAll(response.body, ERROR_BODY_LIMIT)).toString("utf8");
+      throw errorFromApi({
+        status: response.status,
+        error: errorEnvelope(text),
+        requestIdHeader,
+        retryAfterMs: parseRetryAfter(response.headers["retry-after"], now()),
+        model,
+        secrets: settings.secrets,
+      });
+    }
+    const context: TranslateContext = {
+      status: response.status,
+      requestIdHeader,
+      model,
+      secrets: settings.secrets,
+      download: (url) => download(url, callerSignal),
+    };
+    const sniffed = await sniffBody(response.body);
+    if (sniffed.kind === "json") {
+      yield* eventsFromJson((await readAll(sniffed.chunks)).toString("utf8"), context);
+    } else if (sniffed.kind === "sse") {
+      yield* eventsFromSse(decodeSse(sniffed.chunks), context);
+    } else {
+      throw seedreamError("protocol", `Seedream answered HTTP ${response.status} with an empty body.`, {
+        status: response.status,
+        requestId: requestIdHeader,
+      });
+    }
+  }
+
+  async function* generate(
+    request: GenerateRequest,
+    generateOptions: GenerateOptions = {},
+  ): AsyncGenerator<GenerationEvent, void, undefined> {
+    const { signal } = generateOptions;
+    const model = request.model ?? defaultModel;
+    const caps = modelCapabilities(model);
+    validateRequest(request, caps);
+    const stream = (request.stream ?? true) && caps.stream;
+    const body = JSON.stringify(buildRequestBody(request, { provider, model, caps, stream }));
+    let produced = false;
+    for (let retries = 0; ; retries++) {
+      if (signal?.aborted) {
+        throw seedreamError("aborted", "The Seedream request was cancelled.", { cause: signal.reason });
+      }
+      const controller = new AbortController();
+      const unlink = link(signal, controller);
+      let delayMs: number | undefined;
+      try {
+        for await (const event of attempt(body, model, controller, signal)) {
+          // Once anything about an image has been shown, a retry would duplicate or bill twice.
+          if (event.type !== "completed") produced = true;
+          yield event;
+        }
+        return;
+      } catch (error) {
+        const failure = transportError(error, {
+          controller,
+          callerSignal: signal,
+          secrets: settings.secrets,
+        });
+        const canRetry = !produced && failure.retryable && retries < policy.maxRetries;
+        delayMs = canRetry ? retryDelay(retries, policy, random, failure.retryAfterMs) : undefined;
+        if (delayMs === undefined) throw failure;
+        options.onRetry?.({ attempt: retries + 1, delayMs, error: failure });
+      } finally {
+        unlink();
+        controller.abort();
+      }
+      try {
+        await sleep(delayMs, signal);
+      } catch (error) {
+        throw seedreamError("aborted", "The Seedream request was cancelled.", { cause: error });
+      }
+    }
+  }
+
+  return {
+    provider,
+    model: defaultModel,
+    generate,
+    validate(request) {
+      validateRequest(request, modelCapabilities(request.model ?? defaultModel));
+    },
+    describeModel(modelId) {
+      return modelCapabilities(modelId ?? defaultModel).name;
+    },
+    async close() {
+      await ownAgent?.close();
+    },
+  };
+}
+
+function errorEnvelope(text: string) {
+  try {
+    const parsed = wireErrorEnvelopeSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Aborting the caller's signal aborts this attempt; returns the unlinker. */
+function link(signal: AbortSignal | undefined, controller: AbortController): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return () => {};
+  }
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}

@@ -1,0 +1,185 @@
+import {
+  SeedreamAbortedError,
+  SeedreamAccountError,
+  SeedreamAuthError,
+  type SeedreamError,
+  type SeedreamErrorCode,
+  type SeedreamErrorDetails,
+  SeedreamInvalidParameterError,
+  SeedreamModelUnavailableError,
+  SeedreamModerationError,
+  SeedreamNetworkError,
+  SeedreamProtocolError,
+  SeedreamRateLimitError,
+  SeedreamServerError,
+  SeedreamTimeoutError,
+  SeedreamValidationError,
+} from "./errors.js";
+import type { ImageFailureKind } from "./types.js";
+import type { WireError } from "./wire.js";
+
+const CLASSES: Record<SeedreamErrorCode, typeof SeedreamError> = {
+  moderation_prompt: SeedreamModerationError,
+  moderation_reference: SeedreamModerationError,
+  moderation_output: SeedreamModerationError,
+  moderation: SeedreamModerationError,
+  rate_limited: SeedreamRateLimitError,
+  auth: SeedreamAuthError,
+  account: SeedreamAccountError,
+  invalid_parameter: SeedreamInvalidParameterError,
+  validation: SeedreamValidationError,
+  model_unavailable: SeedreamModelUnavailableError,
+  server: SeedreamServerError,
+  timeout: SeedreamTimeoutError,
+  network: SeedreamNetworkError,
+  aborted: SeedreamAbortedError,
+  protocol: SeedreamProtocolError,
+};
+
+/** The one sentence a chat user sees for each code (without the request id). */
+export function userSentence(
+  code: SeedreamErrorCode,
+  context: { param?: string; model?: string } = {},
+): string {
+  switch (code) {
+    case "moderation_prompt":
+      return "Seedream's content filter blocked the prompt";
+    case "moderation_reference":
+      return "Seedream's content filter blocked a reference image";
+    case "moderation_output":
+      return "Seedream's content filter blocked the generated image";
+    case "moderation":
+      return "Seedream's content filter blocked this request";
+    case "rate_limited":
+      return "Seedream is busy (rate limit reached); try again in a minute";
+    case "auth":
+      return "The bot's Seedream API key was rejected — ask the bot's admin to check SEEDREAM_API_KEY";
+    case "account":
+      return "The bot's Seedream account cannot generate images (billing or access) — ask the bot's admin to check it";
+    case "invalid_parameter":
+      return context.param
+        ? `Seedream rejected the request's ${context.param} value`
+        : "Seedream rejected the request as invalid";
+    case "validation":
+      return "The request does not fit the model";
+    case "model_unavailable":
+      return `${context.model ? `The model ${context.model}` : "The model"} is not available on the bot's Seedream account — ask the bot's admin to check SEEDREAM_MODEL`;
+    case "server":
+      return "Seedream had an internal error; try again";
+    case "timeout":
+      return "Seedream took too long to answer; try again, perhaps with fewer images";
+    case "network":
+      return "The bot lost its connection to Seedream; try again";
+    case "aborted":
+      return "The generation was cancelled";
+    case "protocol":
+      return "Seedream sent a reply the bot could not read; try again";
+  }
+}
+
+export function withRequestId(sentence: string, requestId: string | undefined): string {
+  return requestId ? `${sentence} (request id ${requestId}).` : `${sentence}.`;
+}
+
+/** Builds the right subclass for a code, with a user message unless one is given. */
+export function seedreamError(
+  code: SeedreamErrorCode,
+  message: string,
+  details: SeedreamErrorDetails & { model?: string } = {},
+): SeedreamError {
+  const { model, ...rest } = details;
+  const userMessage =
+    rest.userMessage ?? withRequestId(userSentence(code, { param: rest.param, model }), rest.requestId);
+  return new CLASSES[code](code, message, { ...rest, userMessage });
+}
+
+/**
+ * Maps an API error code to our family. Ark codes carry suffixes (`…Detected.Severe`,
+ * `RateLimitExceeded.EndpointIPM`), so matching is by prefix/shape; Modelverse has its own words.
+ */
+export function classifyApiCode(apiCode: string | undefined, status: number): SeedreamErrorCode {
+  const code = apiCode ?? "";
+  if (/^InputTextSensitiveContentDetected/i.test(code)) return "moderation_prompt";
+  if (/^InputImageSensitiveContentDetected/i.test(code)) return "moderation_reference";
+  if (/^OutputImageSensitiveContentDetected/i.test(code)) return "moderation_output";
+  if (
+    /^SensitiveContentDetected|RiskDetection$|^ContentSecurityDetectionError|^sensitive_check_error$/i.test(
+      code,
+    )
+  ) {
+    return "moderation";
+  }
+  if (/^(MissingParameter|InvalidParameter|InvalidImageURL)|^param_error$/i.test(code))
+    return "invalid_parameter";
+  if (/^(AuthenticationError|InvalidAccountStatus)|^auth_error$/i.test(code)) return "auth";
+  if (/^(AccountOverdueError|AccessDenied|OperationDenied)/i.test(code)) return "account";
+  if (/^(InvalidEndpointOrModel|ModelNotOpen|UnsupportedModel)/i.test(code)) return "model_unavailable";
+  if (/RateLimitExceeded|^(QuotaExceeded|ServerOverloaded|RequestBurstTooFast)|^rate_limit$/i.test(code)) {
+    return "rate_limited";
+  }
+  if (/^(InternalServiceError|internal_error)/i.test(code)) return "server";
+  // A gateway that gave up may still be generating (and billing): not worth a blind retry.
+  if (/^gateway_timeout_error$/i.test(code)) return "timeout";
+  if (status === 401) return "auth";
+  if (status === 403 || status === 402) return "account";
+  if (status === 404) return "model_unavailable";
+  if (status === 429) return "rate_limited";
+  if (status === 504) return "timeout";
+  if (status >= 500) return "server";
+  if (status >= 400) return "invalid_parameter";
+  return "protocol";
+}
+
+/** How one failed image of a group is reported to the user. */
+export function imageFailureKind(apiCode: string): ImageFailureKind {
+  const family = classifyApiCode(apiCode, 200);
+  if (family.startsWith("moderation")) return "moderation";
+  if (family === "server") return "internal";
+  return "other";
+}
+
+/** Ark messages end with `Request id: 0217…`. */
+export function requestIdFromMessage(message: string | null | undefined): string | undefined {
+  const match = /request[ _-]?id[:：=\s]+([A-Za-z0-9_-]{6,})\W*$/i.exec(message ?? "");
+  return match?.[1];
+}
+
+export function apiCodeOf(error: WireError | undefined): string | undefined {
+  const code = error?.code ?? error?.type;
+  return code === undefined || code === null || code === "" ? undefined : String(code);
+}
+
+export interface ApiErrorInput {
+  status: number;
+  error: WireError | undefined;
+  requestIdHeader?: string;
+  retryAfterMs?: number;
+  model?: string;
+  /** Removed from every message the API sends back: some gateways echo the key. */
+  secrets: readonly string[];
+}
+
+export function errorFromApi(input: ApiErrorInput): SeedreamError {
+  const apiCode = apiCodeOf(input.error);
+  const code = classifyApiCode(apiCode, input.status);
+  const apiMessage = redact(input.error?.message ?? "", input.secrets);
+  const requestId = input.requestIdHeader || requestIdFromMessage(apiMessage);
+  const param = input.error?.param ?? undefined;
+  const summary = [`HTTP ${input.status}`, apiCode, apiMessage].filter((part) => part).join(" ");
+  return seedreamError(code, `Seedream error: ${summary}`, {
+    status: input.status,
+    requestId,
+    apiCode,
+    param,
+    retryAfterMs: input.retryAfterMs,
+    model: input.model,
+  });
+}
+
+export function redact(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) result = result.split(secret).join("[redacted]");
+  }
+  return result;
+}

@@ -1,0 +1,167 @@
+import type { ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fakeJpeg } from "./jpeg.js";
+import type { FakeImage, FakeImageKind, GenerationScenario, RecordedRequest } from "./seedream-server.js";
+import { DEFAULT_MESSAGES, reportedSize, sseComment, sseDone, sseFrame } from "./seedream-wire.js";
+
+export interface GenerationContext {
+  res: ServerResponse;
+  record: RecordedRequest;
+  body: Record<string, unknown>;
+  scenario: GenerationScenario;
+  origin: string;
+  files: Map<string, Buffer>;
+  gate: (index: number, kind: FakeImageKind) => Promise<void>;
+  onSent: (index: number, kind: FakeImageKind) => void;
+}
+
+const EVENT = {
+  succeeded: "image_generation.partial_succeeded",
+  failed: "image_generation.partial_failed",
+  completed: "image_generation.completed",
+  partialImage: "image_generation.partial_image",
+} as const;
+
+function defaultImages(body: Record<string, unknown>): FakeImage[] {
+  const options = body.sequential_image_generation_options as { max_images?: unknown } | undefined;
+  const count =
+    body.sequential_image_generation === "auto" && typeof options?.max_images === "number"
+      ? options.max_images
+      : 1;
+  return Array.from({ length: count }, () => ({ kind: "ok" as const }));
+}
+
+/** Writes `text` in pieces of `chunkSize` bytes, honouring backpressure; resolves once flushed. */
+async function write(res: ServerResponse, text: string, chunkSize: number | undefined): Promise<void> {
+  const bytes = Buffer.from(text, "utf8");
+  const size = chunkSize && chunkSize > 0 ? chunkSize : bytes.length;
+  for (let offset = 0; offset < bytes.length; offset += size) {
+    if (res.destroyed) return;
+    const piece = bytes.subarray(offset, offset + size);
+    const flushed = new Promise<void>((resolve) => res.write(piece, () => resolve()));
+    if (res.writableNeedDrain)
+      await Promise.race([new Promise((r) => res.once("drain", r)), closedPromise(res)]);
+    await Promise.race([flushed, closedPromise(res)]);
+  }
+}
+
+const closings = new WeakMap<ServerResponse, Promise<void>>();
+
+/** One listener per response, however many writes wait on it. */
+function closedPromise(res: ServerResponse): Promise<void> {
+  let closing = closings.get(res);
+  if (!closing) {
+    closing = res.destroyed
+      ? Promise.resolve()
+      : new Promise((resolve) => res.once("close", () => resolve()));
+    closings.set(res, closing);
+  }
+  return closing;
+}
+
+export async function handleGeneration(context: GenerationContext): Promise<void> {
+  const { res, body, scenario, record } = context;
+  const stream = body.stream === true;
+  const format = scenario.format ?? "lf";
+  const _asUrl = body.response_format !== "b64_json";
+  const images = scenario.images ?? defaultImages(body);
+  const size = reportedSize(body.size, scenario.sizeSeparator);
+  const base: Record<string, unknown> = {
+    ...(scenario.omitModel ? {} : { model: body.model }),
+    [scenario.createdField ?? "created"]: 1757321139,
+  };
+  const headers = {
+    "content-type": stream ? "text/event-stream" : "application/json",
+    "cache-control": "no-cache",
+    "x-request-id": record.requestId,
+  };
+  const frame = (payload: Record<string, unknown>) =>
+    sseFrame(payload, { format, omitTypeField: scenario.omitTypeField });
+  const send = (text: string) => write(res, text, scenario.chunkSize);
+
+  if (scenario.headersDelayMs) await sleep(scenario.headersDelayMs);
+  if (stream && scenario.earlyHeaders) {
+    res.writeHead(200, headers);
+    res.flushHeaders();
+  }
+
+  let succeeded = 0;
+  let pixels = 0;
+  const data: Record<string, unknown>[] = [];
+  const sentKinds: Array<[number, FakeImageKind]> = [];
+  for (const [position, image] of images.entries()) {
+    const index = image.index ?? position;
+    if (stream && scenario.cutAfter === position) {
+      res.destroy();
+      return;
+    }
+    if (stream && scenario.hangAfter === position) {
+      await closedPromise(res);
+      return;
+    }
+    if (image.delayMs) await sleep(image.delayMs);
+    if (image.gate) await context.gate(index, image.kind);
+    if (res.destroyed) return;
+
+    const entry = await entryFor(image, index, context, scenario.omitModel ? undefined : size.text);
+    if (image.kind === "ok") {
+      succeeded += 1;
+      pixels += size.pixels;
+    }
+    if (stream) {
+      if (!res.headersSent) res.writeHead(200, headers);
+      if (scenario.comments) await send(sseComment("keep-alive", format));
+      if (scenario.unknownEvents) {
+        await send(frame({ type: EVENT.partialImage, ...base, image_index: index, partial_image_index: 0 }));
+      }
+      const type = image.kind === "ok" ? EVENT.succeeded : EVENT.failed;
+      await send(frame({ type, ...base, image_index: index, ...entry }));
+      if (res.destroyed) return;
+      context.onSent(index, image.kind);
+    } else {
+      data.push(entry);
+      sentKinds.push([index, image.kind]);
+    }
+    if (image.kind === "internal") break;
+  }
+
+  const usage = {
+    generated_images: succeeded,
+    output_tokens: Math.round(pixels / 256),
+    total_tokens: Math.round(pixels / 256),
+  };
+  if (stream) {
+    if (!res.headersSent) res.writeHead(200, headers);
+    await send(frame({ type: EVENT.completed, ...base, usage }));
+    if (scenario.done !== false) await send(sseDone(format));
+    res.end();
+    return;
+  }
+  res.writeHead(200, headers);
+  await send(JSON.stringify({ ...base, data, usage }));
+  res.end();
+  for (const [index, kind] of sentKinds) context.onSent(index, kind);
+}
+
+async function entryFor(
+  image: FakeImage,
+  index: number,
+  context: GenerationContext,
+  sizeText: string | undefined,
+): Promise<Record<string, unknown>> {
+  if (image.kind !== "ok") {
+    const code =
+      image.kind === "internal"
+        ? "InternalServiceError"
+        : (image.code ?? "OutputImageSensitiveContentDetected");
+    const message = `${DEFAULT_MESSAGES[code] ?? "The image failed."} Request id: ${context.record.requestId}`;
+    return { error: { code, message } };
+  }
+  const bytes = image.bytes ?? (await fakeJpeg(index));
+  const sizeField = sizeText ? { size: sizeText } : {};
+  if (context.body.response_format === "b64_json")
+    return { b64_json: bytes.toString("base64"), ...sizeField };
+  const path = `/files/${context.record.number}-${index}.jpeg`;
+  context.files.set(path, bytes);
+  return { url: `${context.origin}${path}`, ...sizeField };
+}

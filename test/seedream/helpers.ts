@@ -1,0 +1,41 @@
+import type { SeedreamClient, SeedreamClientOptions } from "../../src/seedream/client.js";
+import { createSeedreamClient } from "../../src/seedream/client.js";
+import type { GenerationEvent } from "../../src/seedream/types.js";
+import { sha256 } from "../fakes/jpeg.js";
+import type { FakeSeedream } from "../fakes/seedream-server.js";
+
+export const API_KEY = "sk-test-7f3a9c2e51d84b06";
+
+export function clientFor(fake: FakeSeedream, options: Partial<SeedreamClientOptions> = {}): SeedreamClient {
+  return createSeedreamClient({
+    apiKey: API_KEY,
+    baseUrl: fake.url,
+    maxRetries: 0,
+    sleep: () => Promise.resolve(),
+    ...options,
+  });
+}
+
+export async function collect(iterable: AsyncIterable<GenerationEvent>): Promise<GenerationEvent[]> {
+  const out: GenerationEvent[] = [];
+  for await (const event of iterable) out.push(event);
+  return out;
+}
+
+/** Events with image bytes replaced by their hash, compared against the fake's own images. */
+export function hashed(events: GenerationEvent[]) {
+  return events.map((event) => (event.type === "image" ? { ...event, bytes: sha256(event.bytes) } : event));
+}
+
+export async function fakeHash(fake: FakeSeedream, index: number): Promise<string> {
+  return sha256(await fake.imageBytes(index));
+}
+
+export async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
