@@ -1,0 +1,68 @@
+import type { Config } from "./config.js";
+import { createHandler, type Handler } from "./core/handler.js";
+import { type BotStore, openStore } from "./core/store.js";
+import { createDemoGenerator } from "./demo/demo-generator.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { createSeedreamClient } from "./seedream/client.js";
+import { describeModel, modelCapabilities } from "./seedream/models.js";
+import { resolveProvider } from "./seedream/providers.js";
+import type { ImageGenerator } from "./seedream/types.js";
+import { validateRequest } from "./seedream/validate.js";
+
+/**
+ * The composition root shared by the bot, the console and the tests: config in, a ready
+ * handler out. Adapters receive the handler and the store; nothing else is global.
+ */
+export interface BotRuntime {
+  config: Config;
+  generator: ImageGenerator;
+  store: BotStore;
+  handler: Handler;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Replaces the configured generator (tests of adapters use the real client on a fake server instead). */
+  generator?: ImageGenerator & { close?(): Promise<void> };
+}
+
+export function createGenerator(config: Config): ImageGenerator & { close?(): Promise<void> } {
+  const seedream = config.seedream;
+  if (seedream.provider === "demo") {
+    // The demo speaks for the provider's default model so it teaches the real limits.
+    const defaultModel = seedream.model ?? resolveProvider("ark").defaultModel;
+    return createDemoGenerator({
+      validate: (request) => validateRequest(request, modelCapabilities(request.model ?? defaultModel)),
+      describeModel: (modelId) => `${describeModel(modelId ?? defaultModel)} (demo)`,
+    });
+  }
+  return createSeedreamClient({
+    provider: seedream.provider,
+    // parseConfig guarantees a key for every provider but demo.
+    apiKey: seedream.apiKey ?? "",
+    baseUrl: seedream.baseUrl,
+    model: seedream.model,
+    headersTimeoutMs: seedream.headersTimeoutMs,
+    idleTimeoutMs: seedream.idleTimeoutMs,
+    maxRetries: seedream.maxRetries,
+  });
+}
+
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<BotRuntime> {
+  const logger = options.logger ?? silentLogger;
+  const generator = options.generator ?? createGenerator(config);
+  const store = await openStore(config.store.url, { ttlMs: config.store.ttlMs });
+  const handler = createHandler({ generator, store, config, logger });
+  return {
+    config,
+    generator,
+    store,
+    handler,
+    logger,
+    async close() {
+      await Promise.allSettled([store.close(), generator.close?.()]);
+    },
+  };
+}

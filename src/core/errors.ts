@@ -1,0 +1,49 @@
+import { BotError } from "../errors.js";
+import { USAGE } from "./usage.js";
+
+/** The command text could not be understood; `userMessage` is the reason plus the usage line. */
+export class BadCommandError extends BotError {
+  override name = "BadCommandError";
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super("bad_command", reason, { userMessage: `${reason}\n${USAGE}` });
+    this.reason = reason;
+  }
+}
+
+/** A reference image was refused (too big, not an image, too small, too narrow, wrong count). */
+export class ReferenceImageError extends BotError {
+  override name = "ReferenceImageError";
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("bad_reference", message, { userMessage: message, cause: options.cause });
+  }
+}
+
+/** Too many requests are already waiting. */
+export class QueueFullError extends BotError {
+  override name = "QueueFullError";
+
+  constructor(message: string) {
+    super("busy", message, { userMessage: message });
+  }
+}
+
+/** The user cancelled a run, or a waiting request, of theirs. */
+export class CancelledError extends BotError {
+  override name = "CancelledError";
+
+  constructor(message = "Cancelled.") {
+    super("cancelled", message, { userMessage: message });
+  }
+}
+
+/** The state store named by STORE_URL could not be opened or used. */
+export class StoreError extends BotError {
+  override name = "StoreError";
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("store_unavailable", message, { userMessage: message, cause: options.cause });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * What a chat platform adapter gives the core and what it implements for it. Kept deliberately
+ * small: everything platform-specific (tokens, hosts, throttling, mention escaping) stays in the
+ * adapter; the core only sees requests, byte streams and an output thread.
+ */
+
+/** Bytes of a file as the platform serves them; `contentType`/`contentLength` are only declared. */
+export interface ByteStream {
+  body: AsyncIterable<Uint8Array>;
+  contentType?: string;
+  contentLength?: number;
+}
+
+/**
+ * A file the user attached (or the bot posted earlier). Declared fields are hints only: the core
+ * enforces the size cap while streaming and detects the format from the bytes.
+ */
+export interface Attachment {
+  name: string;
+  contentType?: string;
+  size?: number;
+  width?: number;
+  height?: number;
+  /**
+   * Opens the download. Honour `signal` (the core aborts past the size cap, on timeout and on
+   * cancel). May throw a `BotError` whose `userMessage` names the cause (e.g. a missing scope).
+   */
+  fetch(signal: AbortSignal): Promise<ByteStream>;
+}
+
+/** The message a request replies to. */
+export interface ReplyTo {
+  /** The platform's id of that message (the key images are recorded under). */
+  messageId: string;
+  attachments: Attachment[];
+  /** Whether the bot itself posted that message. */
+  fromBot: boolean;
+}
+
+export interface ChatUser {
+  id: string;
+  displayName: string;
+}
+
+/** An image the bot posted earlier, as recorded in the store (what `resolveStoredImage` receives). */
+export interface StoredImageRef {
+  platform: string;
+  conversationId: string;
+  /** The platform message id returned by `OutputThread.postImage`. */
+  messageId: string;
+  /** The adapter's own reference returned with it (Slack file id, Discord channel/message), if any. */
+  ref?: string;
+  fileName: string;
+  mimeType: string;
+}
+
+export interface IncomingRequest {
+  /** `slack`, `discord`, `console`…: namespaces ids in the store and the per-user limits. */
+  platform: string;
+  /** Opaque id of the thread/channel the results go to. */
+  conversationId: string;
+  user: ChatUser;
+  /** The command text with the bot mention already removed. */
+  text: string;
+  attachments: Attachment[];
+  replyTo?: ReplyTo;
+  /**
+   * True when the message is a follow-up inside a thread where the bot may have run before
+   * (Slack thread replies): without `replyTo`, it then edits the latest image of that thread,
+   * or image `#N` of the thread's latest group.
+   */
+  continuesThread?: boolean;
+  /**
+   * Turns an image the bot posted earlier back into a fetchable attachment. Needed for
+   * `continuesThread` and for `#N` in a reply to one image of a group; without it only the
+   * replied message's own attachments can be used.
+   */
+  resolveStoredImage?(image: StoredImageRef): Attachment;
+}
+
+export interface ImagePost {
+  bytes: Buffer;
+  fileName: string;
+  mimeType: string;
+  /** Short visible label, e.g. "2/4". */
+  caption: string;
+  /** Accessible description (the prompt, truncated). */
+  altText: string;
+}
+
+export interface PostedImage {
+  /** The platform id of the message now showing the image (what a later reply will point at). */
+  messageId: string;
+  /** Anything the adapter needs to fetch this image again later (file id, URL, message link). */
+  ref?: string;
+}
+
+/**
+ * Where results go. `updateStatus` keeps ONE status line per request up to date (creating it on
+ * the first call); adapters throttle edits as their platform requires.
+ */
+export interface OutputThread {
+  postText(text: string): Promise<void>;
+  postImage(image: ImagePost): Promise<PostedImage>;
+  updateStatus(text: string): Promise<void>;
+  /** Shows that the bot is working (Discord typing indicator); called now and then during a run. */
+  typing?(): Promise<void>;
+  /** Text only the requesting user sees (Slack ephemeral); help uses it when present. */
+  postEphemeral?(text: string): Promise<void>;
+  /** Largest file the platform accepts; larger images are re-encoded to fit. */
+  maxUploadBytes?: number;
+}

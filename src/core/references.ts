@@ -1,0 +1,147 @@
+import type { ModelCapabilities } from "../seedream/models.js";
+import { type DownloadLimits, downloadAttachment } from "./download.js";
+import { ReferenceImageError } from "./errors.js";
+import {
+  DEFAULT_REFERENCE_RULES,
+  type NormalisedImage,
+  normaliseImage,
+  type ReferenceRules,
+} from "./image-normalise.js";
+import type { Attachment, IncomingRequest } from "./ports.js";
+import type { BotStore, ImageRecord } from "./store.js";
+
+/**
+ * Which images a request uses as references, in the order the prompt can refer to them
+ * ("image 1, image 2"): first the replied-to message's images (or `#N` of the replied-to
+ * group), then the message's own attachments.
+ */
+export async function selectReferenceSources(
+  request: IncomingRequest,
+  picks: readonly number[],
+  store: BotStore,
+): Promise<Attachment[]> {
+  return [...(await repliedSources(request, picks, store)), ...request.attachments];
+}
+
+async function repliedSources(
+  request: IncomingRequest,
+  picks: readonly number[],
+  store: BotStore,
+): Promise<Attachment[]> {
+  const resolve = request.resolveStoredImage?.bind(request);
+  const { replyTo } = request;
+  if (replyTo) {
+    const record = await store.findImage(request.platform, replyTo.messageId);
+    if (record && resolve) {
+      if (picks.length === 0) return replyTo.attachments.length > 0 ? replyTo.attachments : [resolve(record)];
+      const run = await store.getRun(record.runId);
+      return pickFromGroup(run?.images ?? [record], picks, record.params.n).map((image) => resolve(image));
+    }
+    const images = replyTo.attachments.filter(mayBeImage);
+    if (picks.length === 0) return images;
+    return picks.map((pick) => {
+      const image = images[pick - 1];
+      if (!image) throw new ReferenceImageError(noSuchImage(pick, images.length));
+      return image;
+    });
+  }
+  if (request.continuesThread && resolve) {
+    const run = await store.latestRun(request.platform, request.conversationId);
+    if (!run) {
+      if (picks.length > 0)
+        throw new ReferenceImageError(`There is no earlier image in this thread to pick #${picks[0]} from.`);
+      return [];
+    }
+    if (picks.length === 0) {
+      const latest = run.images.at(-1);
+      return latest ? [resolve(latest)] : [];
+    }
+    return pickFromGroup(run.images, picks, run.params.n).map((image) => resolve(image));
+  }
+  return [];
+}
+
+/** `#N` is the image labelled "N/…", i.e. `image_index` N-1, whatever order it was posted in. */
+function pickFromGroup(
+  images: readonly ImageRecord[],
+  picks: readonly number[],
+  asked: number,
+): ImageRecord[] {
+  return picks.map((pick) => {
+    const image = images.find((candidate) => candidate.index === pick - 1);
+    if (image) return image;
+    if (pick <= asked)
+      throw new ReferenceImageError(`Image #${pick} of that group was not delivered, so it can't be edited.`);
+    throw new ReferenceImageError(noSuchImage(pick, Math.max(asked, images.length)));
+  });
+}
+
+const noSuchImage = (pick: number, count: number): string =>
+  count === 0
+    ? `There is no image to pick #${pick} from.`
+    : `There is no image #${pick}: that message has ${count} image${count === 1 ? "" : "s"}.`;
+
+/** Replied-to messages may carry other files; skip those declared as non-images. */
+function mayBeImage(attachment: Attachment): boolean {
+  return attachment.contentType === undefined || attachment.contentType.toLowerCase().startsWith("image/");
+}
+
+/**
+ * Reference count limits, checked before anything is downloaded or sent; every message says
+ * how to fix the request.
+ */
+export function checkReferenceCount(references: number, images: number, caps: ModelCapabilities): void {
+  const name = caps.name;
+  if (references > caps.maxReferences) {
+    throw new ReferenceImageError(
+      caps.maxReferences === 0
+        ? `${name} doesn't take reference images: remove them, or pick a 4.x model with --model 4.5.`
+        : `${name} takes at most ${caps.maxReferences} reference image${caps.maxReferences === 1 ? "" : "s"} and this request has ${references}: attach fewer images.`,
+    );
+  }
+  if (references < caps.minReferences) {
+    throw new ReferenceImageError(
+      `${name} edits an existing image: attach one, or reply to one, and try again.`,
+    );
+  }
+  if (references + images > caps.maxTotalImages) {
+    const room = caps.maxTotalImages - references;
+    throw new ReferenceImageError(
+      `${references} reference image${references === 1 ? "" : "s"} plus ${images} new image${images === 1 ? "" : "s"} is more than the ${caps.maxTotalImages} a request may have: ${room > 0 ? `use --n ${room} or attach fewer images` : "attach fewer images"}.`,
+    );
+  }
+}
+
+/** Reference rules for a model: 3.x models take only moderate aspect ratios. */
+export function referenceRulesFor(caps: ModelCapabilities): ReferenceRules {
+  const older = caps.family === "seedream-3.0" || caps.family === "seededit-3.0";
+  return { ...DEFAULT_REFERENCE_RULES, maxAspect: older ? 3 : 16, modelName: caps.name };
+}
+
+/**
+ * Downloads and normalises every source, keeping order. Two at a time: enough to overlap
+ * network and sharp without flooding a two-core machine.
+ */
+export async function prepareReferences(
+  sources: readonly Attachment[],
+  rules: ReferenceRules,
+  limits: DownloadLimits,
+): Promise<NormalisedImage[]> {
+  const results = new Array<NormalisedImage>(sources.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < sources.length) {
+      const position = next++;
+      const source = sources[position] as Attachment;
+      try {
+        const bytes = await downloadAttachment(source, limits);
+        results[position] = await normaliseImage(bytes, source.name, rules);
+      } catch (error) {
+        next = sources.length; // the request fails anyway: don't start further downloads
+        throw error;
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
+}

@@ -1,0 +1,171 @@
+import { SeedreamError } from "../seedream/errors.js";
+import type { GenerateRequest, GenerationEvent, ImageGenerator } from "../seedream/types.js";
+import { CancelledError } from "./errors.js";
+import { fitUpload } from "./fit-upload.js";
+import {
+  errorSentence,
+  imageFailureSentence,
+  imageLabel,
+  postFailureSentence,
+  progressStatus,
+  startingStatus,
+  summaryStatus,
+} from "./messages.js";
+import type { ImagePost, OutputThread, PostedImage } from "./ports.js";
+import type { Clock, Logger, Sleep } from "./runtime.js";
+
+/**
+ * One generation, streamed into a thread: each image is posted the moment its event arrives,
+ * labelled by its `image_index` (events may arrive out of order), failures are posted inline at
+ * their position, and the status line ends with a summary.
+ */
+
+export interface RunInput {
+  runId: string;
+  generator: ImageGenerator;
+  request: GenerateRequest;
+  /** Images asked for (labels read "2/total"). */
+  total: number;
+  modelName: string;
+  thread: OutputThread;
+  signal: AbortSignal;
+  clock: Clock;
+  sleep: Sleep;
+  logger: Logger;
+  /** Called after each image is posted (the handler records it); errors are logged, not fatal. */
+  onImagePosted?(posted: PostedImage, index: number, post: ImagePost): Promise<void>;
+  /** Retries of a failed image post. Default 2. */
+  postRetries?: number;
+}
+
+export interface RunResult {
+  delivered: number;
+  blocked: number;
+  /** Images that failed at Seedream for other reasons, or could not be posted. */
+  failed: number;
+  cancelled: boolean;
+  /** The request-level failure, if any (its sentence was posted). */
+  error?: unknown;
+  elapsedMs: number;
+}
+
+const ALT_TEXT_LIMIT = 1000;
+
+export async function runGeneration(input: RunInput): Promise<RunResult> {
+  const { thread, logger, clock, total, modelName } = input;
+  const started = clock.now();
+  const result: RunResult = { delivered: 0, blocked: 0, failed: 0, cancelled: false, elapsedMs: 0 };
+  const safely = async (what: string, action: () => Promise<void>): Promise<void> => {
+    try {
+      await action();
+    } catch (error) {
+      logger.warn(`could not ${what}`, { runId: input.runId, error });
+    }
+  };
+  const typing = () => {
+    if (thread.typing) void thread.typing().catch(() => {});
+  };
+
+  await safely("update the status", () => thread.updateStatus(startingStatus(total, modelName)));
+  typing();
+  try {
+    for await (const event of input.generator.generate(input.request, { signal: input.signal })) {
+      if (event.type === "image") {
+        await deliver(input, event, result, safely);
+        await safely("update the status", () =>
+          thread.updateStatus(progressStatus(result.delivered, total, modelName)),
+        );
+        typing();
+      } else if (event.type === "image_failed") {
+        if (event.kind === "moderation") result.blocked++;
+        else result.failed++;
+        logger.info("image failed", { runId: input.runId, index: event.index, code: event.code });
+        await safely("post a failure", () =>
+          thread.postText(imageFailureSentence(event.index, total, event.kind, event.code)),
+        );
+      }
+    }
+  } catch (error) {
+    if (input.signal.aborted || error instanceof CancelledError || isAborted(error)) {
+      result.cancelled = true;
+    } else {
+      result.error = error;
+      logger.warn("generation failed", { runId: input.runId, error });
+      await safely("post the error", () => thread.postText(errorSentence(error)));
+    }
+  }
+  result.elapsedMs = clock.now() - started;
+  await safely("update the status", () =>
+    thread.updateStatus(
+      summaryStatus({ ...result, total, cancelled: result.cancelled, errored: result.error !== undefined }),
+    ),
+  );
+  return result;
+}
+
+function isAborted(error: unknown): boolean {
+  return error instanceof SeedreamError && error.code === "aborted";
+}
+
+async function deliver(
+  input: RunInput,
+  event: Extract<GenerationEvent, { type: "image" }>,
+  result: RunResult,
+  safely: (what: string, action: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const { thread, total } = input;
+  const label = imageLabel(event.index, total);
+  let post: ImagePost;
+  try {
+    const fitted = await fitUpload(event.bytes, event.mimeType, thread.maxUploadBytes);
+    post = {
+      bytes: fitted.bytes,
+      mimeType: fitted.mimeType,
+      fileName: `seedream-${input.runId.slice(0, 8)}-${event.index + 1}.${extension(fitted.mimeType)}`,
+      caption: label,
+      altText: truncate(input.request.prompt, ALT_TEXT_LIMIT),
+    };
+  } catch (error) {
+    input.logger.warn("could not prepare an image for upload", {
+      runId: input.runId,
+      index: event.index,
+      error,
+    });
+    result.failed++;
+    await safely("post a failure", () => thread.postText(postFailureSentence(event.index, total)));
+    return;
+  }
+
+  const attempts = 1 + (input.postRetries ?? 2);
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const posted = await thread.postImage(post);
+      result.delivered++;
+      if (input.onImagePosted) {
+        const record = input.onImagePosted;
+        await safely("record the image", () => record(posted, event.index, post));
+      }
+      return;
+    } catch (error) {
+      input.logger.warn("posting an image failed", {
+        runId: input.runId,
+        index: event.index,
+        attempt,
+        error,
+      });
+      if (attempt < attempts) await input.sleep(500 * 2 ** (attempt - 1)).catch(() => {});
+    }
+  }
+  result.failed++;
+  await safely("post a failure", () => thread.postText(postFailureSentence(event.index, total)));
+}
+
+function extension(mimeType: string): string {
+  const subtype = mimeType.split("/")[1]?.split(";")[0]?.trim().toLowerCase() ?? "jpg";
+  return subtype === "jpeg" ? "jpg" : subtype;
+}
+
+function truncate(text: string, limit: number): string {
+  const chars = [...text];
+  return chars.length <= limit ? text : `${chars.slice(0, limit - 1).join("")}…`;
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { CancelledError, QueueFullError, ReferenceImageError } from "../../src/core/errors.js";
+import { RunLimiter } from "../../src/core/limits.js";
+import { checkReferenceCount } from "../../src/core/references.js";
+import { modelCapabilities } from "../../src/seedream/models.js";
+
+const seedream45 = modelCapabilities("doubao-seedream-4-5-251128");
+
+function countRefusal(references: number, images: number, modelId = "doubao-seedream-4-5-251128"): string {
+  try {
+    checkReferenceCount(references, images, modelCapabilities(modelId));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ReferenceImageError);
+    return (error as ReferenceImageError).userMessage;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("reference count limits", () => {
+  it("accepts references + images up to 15", () => {
+    expect(() => checkReferenceCount(14, 1, seedream45)).not.toThrow();
+    expect(() => checkReferenceCount(10, 5, seedream45)).not.toThrow();
+    expect(() => checkReferenceCount(0, 15, seedream45)).not.toThrow();
+  });
+
+  it("refuses references + images over 15 and says what --n would fit", () => {
+    expect(countRefusal(12, 4)).toBe(
+      "12 reference images plus 4 new images is more than the 15 a request may have: use --n 3 or attach fewer images.",
+    );
+  });
+
+  it("refuses more references than the model takes", () => {
+    expect(countRefusal(15, 1)).toBe(
+      "Seedream 4.5 takes at most 14 reference images and this request has 15: attach fewer images.",
+    );
+  });
+
+  it("refuses references on a text-only model and names the fix", () => {
+    expect(countRefusal(1, 1, "doubao-seedream-3-0-t2i-250415")).toContain("--model 4.5");
+  });
+
+  it("requires the one image SeedEdit edits", () => {
+    expect(countRefusal(0, 1, "doubao-seededit-3-0-i2i-250628")).toContain("attach one, or reply to one");
+  });
+});
+
+function limiter(maxConcurrentRuns: number, maxConcurrentRunsPerUser: number, maxQueueLength = 10) {
+  return new RunLimiter({ maxConcurrentRuns, maxConcurrentRunsPerUser, maxQueueLength });
+}
+
+describe("run limits", () => {
+  it("queues beyond the overall limit and reports positions as they change", async () => {
+    const limits = limiter(1, 1);
+    const positions: Record<string, number[]> = { b: [], c: [] };
+    const a = await limits.acquire("a");
+    const order: string[] = [];
+    const b = limits.acquire("b", { onQueued: (position) => positions.b?.push(position) }).then((ticket) => {
+      order.push("b");
+      return ticket;
+    });
+    const c = limits.acquire("c", { onQueued: (position) => positions.c?.push(position) }).then((ticket) => {
+      order.push("c");
+      return ticket;
+    });
+    expect(positions).toEqual({ b: [1], c: [2] });
+    expect(limits.waitingCount).toBe(2);
+
+    a.release();
+    const bTicket = await b;
+    expect(order).toEqual(["b"]);
+    expect(positions.c).toEqual([2, 1]);
+
+    bTicket.release();
+    bTicket.release(); // releasing twice must not free a second slot
+    (await c).release();
+    expect(order).toEqual(["b", "c"]);
+    expect(limits.runningCount).toBe(0);
+  });
+
+  it("holds a user's second run while others go ahead", async () => {
+    const limits = limiter(4, 1);
+    const first = await limits.acquire("alice");
+    let secondStarted = false;
+    const second = limits.acquire("alice").then((ticket) => {
+      secondStarted = true;
+      return ticket;
+    });
+    const bob = await limits.acquire("bob");
+    expect(limits.runningCount).toBe(2);
+    expect(secondStarted).toBe(false);
+    first.release();
+    (await second).release();
+    expect(secondStarted).toBe(true);
+    bob.release();
+  });
+
+  it("refuses when the line is full", async () => {
+    const limits = limiter(1, 1, 1);
+    await limits.acquire("a");
+    void limits.acquire("b");
+    const error = await limits.acquire("c").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(QueueFullError);
+    expect((error as QueueFullError).userMessage).toBe(
+      "The bot is busy: 1 request is already waiting. Please try again in a few minutes.",
+    );
+  });
+
+  it("cancels a user's running and waiting requests, and the line moves on", async () => {
+    const limits = limiter(1, 1);
+    const running = await limits.acquire("alice");
+    const waiting = limits.acquire("alice");
+    const bobPositions: number[] = [];
+    const bob = limits.acquire("bob", { onQueued: (position) => bobPositions.push(position) });
+    expect(bobPositions).toEqual([2]);
+
+    expect(limits.cancel("alice")).toBe(2);
+    await expect(waiting).rejects.toBeInstanceOf(CancelledError);
+    expect(running.signal.aborted).toBe(true);
+    expect(bobPositions).toEqual([2, 1]);
+
+    running.release();
+    (await bob).release();
+    expect(limits.cancel("alice")).toBe(0);
+  });
+});
