@@ -1,0 +1,11 @@
+/** The Slack adapter: what `src/main.ts` and the CLI use. */
+export { type SlackHandle, SlackStartError, type StartSlackOptions, startSlack } from "./slack-app.js";
+export {
+  MANIFEST_URL_PLACEHOLDER,
+  type ManifestOptions,
+  SLACK_MANIFEST_USAGE,
+  slackManifest,
+  slackManifestCommand,
+  slackManifestSubcommand,
+} from "./slack-manifest.js";
+export type { StatusClock } from "./status-line.js";

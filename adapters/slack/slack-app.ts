@@ -1,0 +1,261 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { App, SocketModeReceiver, type webApi } from "@slack/bolt";
+import type { Config } from "../../src/config.js";
+import type { GrammarDefaults } from "../../src/core/grammar.js";
+import type { Handler } from "../../src/core/handler.js";
+import type { BotStore } from "../../src/core/store.js";
+import { BotError } from "../../src/errors.js";
+import { type HealthCheck, handleHealth, startHealthServer } from "../../src/health.js";
+import type { Logger } from "../../src/logger.js";
+import type { PlatformHandle } from "../../src/main.js";
+import { slackErrorCode } from "./slack-errors.js";
+import { type GestureDeps, onMessageEvent, onSlashCommand, PLATFORM } from "./slack-gestures.js";
+import { normaliseApiUrl, tokenHostPolicy } from "./slack-hosts.js";
+import { slackLogger } from "./slack-logger.js";
+import { escapeSlackText } from "./slack-text.js";
+import { type Fetch, SlackWeb, type Sleep } from "./slack-web.js";
+import { eventEnvelopeSchema, messageEventSchema, slashCommandSchema } from "./slack-wire.js";
+import { type StatusClock, systemStatusClock } from "./status-line.js";
+
+export interface StartSlackOptions {
+  slack: NonNullable<Config["slack"]>;
+  /** HTTP mode: Bolt's `/slack/events` and `GET /healthz`; Socket Mode: `GET /healthz` only. */
+  port: number;
+  handler: Handler;
+  store: BotStore;
+  logger: Logger;
+  health: HealthCheck;
+  /** All HTTP the adapter makes (Web API, file downloads, uploads, response_url). */
+  fetch?: Fetch;
+  /** Interface to listen on; all interfaces when absent. */
+  host?: string;
+  /** `config.defaults`: decides which slash commands start a run (and get a parent message). */
+  defaults?: GrammarDefaults;
+  /** Least time between two edits of a status message. Default 1200 ms. */
+  statusIntervalMs?: number;
+  statusClock?: StatusClock;
+  /** WebClient retries of network errors and 5xx answers. Default 2. */
+  slackRetries?: number;
+  /** Waits for Slack rate limits (Retry-After). */
+  sleep?: Sleep;
+}
+
+export interface SlackHandle extends PlatformHandle {
+  mode: "http" | "socket";
+  /** The port actually bound (useful with `port: 0`). */
+  port: number;
+  botUserId: string;
+}
+
+/** Slack could not be reached or refused the bot token at start-up. */
+export class SlackStartError extends BotError {
+  override name = "SlackStartError";
+}
+
+const LOOSE_DEFAULTS: GrammarDefaults = { size: undefined, watermark: false, maxImages: 15 };
+
+/**
+ * Starts the Slack side: checks the token (auth.test), then serves slash commands and mentions
+ * over HTTP (signing secret) or Socket Mode (app token, preferred when both are set).
+ */
+export async function startSlack(options: StartSlackOptions): Promise<SlackHandle> {
+  const { slack, logger } = options;
+  const fetch = options.fetch ?? globalThis.fetch;
+  const apiUrl = normaliseApiUrl(slack.apiUrl);
+  const tokenHosts = tokenHostPolicy(apiUrl);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const web = new SlackWeb({
+    token: slack.botToken,
+    apiUrl,
+    fetch,
+    logger,
+    tokenHosts,
+    retries: options.slackRetries ?? 2,
+    rateLimitRetries: 3,
+    sleep,
+  });
+
+  let identity: Awaited<ReturnType<SlackWeb["authTest"]>>;
+  try {
+    identity = await web.authTest();
+  } catch (error) {
+    const code = slackErrorCode(error);
+    throw new SlackStartError(
+      "slack_auth",
+      code
+        ? `Slack refused SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page.`
+        : `Could not reach Slack at ${apiUrl} to check SLACK_BOT_TOKEN; check the network or SLACK_API_URL.`,
+      { cause: error },
+    );
+  }
+
+  const deps: GestureDeps = {
+    handler: options.handler,
+    store: options.store,
+    logger,
+    botUserId: identity.user_id,
+    defaults: options.defaults ?? LOOSE_DEFAULTS,
+    files: { web, fetch, token: slack.botToken, tokenHosts, logger },
+    thread: {
+      web,
+      logger,
+      statusIntervalMs: options.statusIntervalMs ?? 1200,
+      statusClock: options.statusClock ?? systemStatusClock,
+    },
+  };
+
+  const tasks = new Map<Promise<void>, string>();
+  const track = (userId: string, task: Promise<void>) => {
+    const settled = task.catch((error: unknown) => logger.error("slack task failed", { error }));
+    tasks.set(settled, userId);
+    void settled.finally(() => tasks.delete(settled));
+  };
+
+  const socketMode = slack.appToken !== undefined;
+  const common = {
+    token: slack.botToken,
+    botId: identity.bot_id ?? identity.user_id,
+    botUserId: identity.user_id,
+    logger: slackLogger(logger),
+    clientOptions: {
+      slackApiUrl: apiUrl,
+      fetch: fetch as webApi.FetchFunction,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      allowAbsoluteUrls: false,
+    },
+  };
+  let connected = false;
+  let receiver: SocketModeReceiver | undefined;
+  let app: App;
+  if (socketMode) {
+    receiver = new SocketModeReceiver({
+      appToken: slack.appToken ?? "",
+      logger: common.logger,
+      // The only way Bolt passes options to the Socket Mode client's WebClient (apps.connections.open).
+      installerOptions: { clientOptions: { slackApiUrl: apiUrl, fetch: fetch as webApi.FetchFunction } },
+    });
+    receiver.client.on("connected", () => {
+      connected = true;
+    });
+    for (const state of ["disconnected", "reconnecting"]) {
+      receiver.client.on(state, () => {
+        connected = false;
+      });
+    }
+    app = new App({ ...common, receiver, socketMode: true, appToken: slack.appToken });
+  } else {
+    app = new App({
+      ...common,
+      signingSecret: slack.signingSecret ?? "",
+      customRoutes: [
+        { path: "/healthz", method: ["GET"], handler: (_req, res) => handleHealth(options.health, res) },
+      ],
+    });
+  }
+
+  // Any other command routed here: answered (an unanswered command shows the user a timeout).
+  app.command(new RegExp(`^(?!${slack.command.replace(/[^\w/]/g, "\\$&")}$)`), async ({ ack, command }) => {
+    await ack({
+      response_type: "ephemeral",
+      text: escapeSlackText(
+        `This bot answers ${slack.command}. To use ${command.command} instead, set SLACK_COMMAND=${command.command} and restart it.`,
+      ),
+    });
+  });
+  app.command(slack.command, async ({ ack, command, respond }) => {
+    // Acknowledged before anything else: Slack shows an error after 3 s without it.
+    await ack();
+    const parsed = slashCommandSchema.safeParse(command);
+    if (!parsed.success) {
+      logger.warn("ignored a slash command payload without the expected fields", { error: parsed.error });
+      return;
+    }
+    const answer = async (text: string) => {
+      await respond({ response_type: "ephemeral", text });
+    };
+    track(parsed.data.user_id, onSlashCommand(deps, parsed.data, answer));
+  });
+  const onEvent = async ({ event, body }: { event: unknown; body: unknown }) => {
+    const parsed = messageEventSchema.safeParse(event);
+    if (!parsed.success) {
+      logger.debug("ignored an event without the expected fields", { error: parsed.error });
+      return;
+    }
+    const envelope = eventEnvelopeSchema.safeParse(body);
+    const eventId = envelope.success ? envelope.data.event_id : undefined;
+    track(parsed.data.user ?? "", onMessageEvent(deps, parsed.data, eventId));
+  };
+  app.event("app_mention", onEvent);
+  app.event("message", onEvent);
+  app.error(async (error) => {
+    logger.error("slack listener error", { error });
+  });
+
+  let server: Server;
+  try {
+    if (socketMode) {
+      await app.start();
+      connected = true;
+      server = await startHealthServer(options.port, options.health, options.host).catch(async (error) => {
+        await app.stop().catch(() => {});
+        throw error;
+      });
+    } else {
+      server = (await app.start(
+        options.host === undefined ? options.port : { port: options.port, host: options.host },
+      )) as Server;
+      connected = true;
+    }
+  } catch (error) {
+    throw startError(error, socketMode, options.port);
+  }
+  const port = (server.address() as AddressInfo).port;
+  logger.info(`slack connected as ${identity.user ?? identity.user_id}`, {
+    mode: socketMode ? "socket" : "http",
+    port,
+  });
+
+  let stopped = false;
+  return {
+    name: PLATFORM,
+    mode: socketMode ? "socket" : "http",
+    port,
+    botUserId: identity.user_id,
+    healthy: () => connected && !stopped,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const closing = app.stop().catch((error: unknown) => logger.warn("stopping bolt failed", { error }));
+      if (!socketMode) server.closeIdleConnections();
+      // Runs still going are cancelled (their users see "Cancelled.") so the store can close.
+      for (const userId of new Set(tasks.values())) if (userId) options.handler.cancel(PLATFORM, userId);
+      await Promise.allSettled([...tasks.keys()]);
+      await closing;
+      if (socketMode) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function startError(error: unknown, socketMode: boolean, port: number): SlackStartError {
+  const code = (error as { code?: unknown }).code;
+  if (code === "EADDRINUSE" || code === "EACCES") {
+    return new SlackStartError("slack_port", `Cannot listen on PORT=${port} (${code}): pick a free port.`, {
+      cause: error,
+    });
+  }
+  const slackCode = slackErrorCode(error);
+  if (socketMode) {
+    return new SlackStartError(
+      "slack_socket",
+      slackCode
+        ? `Slack refused SLACK_APP_TOKEN (${slackCode}): create an app-level token (xapp-…) with connections:write and enable Socket Mode.`
+        : "Could not open the Slack Socket Mode connection; check the network and SLACK_APP_TOKEN.",
+      { cause: error },
+    );
+  }
+  return new SlackStartError("slack_start", `Could not start the Slack HTTP endpoint on PORT=${port}.`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,191 @@
+import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
+import type { Logger } from "../../src/logger.js";
+import { missingFilesReadScope, neededScope, SlackFileError, slackErrorCode } from "./slack-errors.js";
+import type { TokenHostPolicy } from "./slack-hosts.js";
+import type { Fetch, SlackWeb } from "./slack-web.js";
+import type { SlackFile } from "./slack-wire.js";
+
+/**
+ * Slack files as core attachments. Private files need the bot token, so every download is
+ * checked against the token host policy, redirects are followed by hand (only on the same host),
+ * and Slack's HTML sign-in page (what a token without files:read gets, with HTTP 200) is
+ * recognised and explained. The size cap is the core's job: this only opens the stream.
+ */
+
+export interface FileDeps {
+  web: SlackWeb;
+  fetch: Fetch;
+  token: string;
+  tokenHosts: TokenHostPolicy;
+  logger: Logger;
+}
+
+const MAX_REDIRECTS = 3;
+
+export async function openSlackDownload(
+  url: string,
+  name: string,
+  deps: FileDeps,
+  signal: AbortSignal,
+): Promise<ByteStream> {
+  let current = parseUrl(url, name);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    if (!deps.tokenHosts(current)) {
+      deps.logger.warn("refused to download a file outside Slack", { host: current.host });
+      throw new SlackFileError(
+        "slack_file_foreign_host",
+        `“${name}” points outside Slack (${current.host}), so the bot didn't download it; upload the image to Slack instead.`,
+      );
+    }
+    const response = await deps.fetch(current, {
+      headers: { authorization: `Bearer ${deps.token}` },
+      redirect: "manual",
+      signal,
+    });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      const next = parseUrl(response.headers.get("location") ?? "", name, current);
+      if (next.host !== current.host || next.protocol !== current.protocol) {
+        deps.logger.warn("refused a file redirect to another host", { host: next.host });
+        throw new SlackFileError(
+          "slack_file_redirect",
+          `Slack redirected the download of “${name}” to another host (${next.host}), so the bot didn't follow it; upload the image to Slack directly.`,
+        );
+      }
+      current = next;
+      continue;
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw downloadStatusError(response.status, name);
+    }
+    const contentType = response.headers.get("content-type") ?? undefined;
+    if (contentType !== undefined && /^\s*text\/html/i.test(contentType)) {
+      await response.body?.cancel().catch(() => {});
+      throw missingFilesReadScope(name);
+    }
+    const length = Number(response.headers.get("content-length"));
+    const stream: ByteStream = { body: response.body ?? emptyBody() };
+    if (contentType !== undefined) stream.contentType = contentType;
+    if (Number.isFinite(length) && length >= 0 && response.headers.has("content-length"))
+      stream.contentLength = length;
+    return stream;
+  }
+  throw new SlackFileError(
+    "slack_file_redirect",
+    `Slack redirected the download of “${name}” too many times.`,
+  );
+}
+
+/** A file from an event or files.info as a core attachment. */
+export function fileAttachment(file: SlackFile, deps: FileDeps): Attachment {
+  const name = file.name ?? file.title ?? file.id;
+  const attachment: Attachment = {
+    name,
+    fetch: async (signal) => {
+      const url = file.url_private_download ?? file.url_private;
+      if (file.is_external || url === undefined) {
+        throw new SlackFileError(
+          "slack_file_external",
+          `“${name}” is stored outside Slack${file.external_type ? ` (${file.external_type})` : ""}, so the bot can't read it; upload the image to Slack instead.`,
+        );
+      }
+      return openSlackDownload(url, name, deps, signal);
+    },
+  };
+  if (file.mimetype !== undefined) attachment.contentType = file.mimetype;
+  if (file.size !== undefined) attachment.size = file.size;
+  if (file.original_w !== undefined) attachment.width = file.original_w;
+  if (file.original_h !== undefined) attachment.height = file.original_h;
+  return attachment;
+}
+
+/** The files of a message, in order; Slack Connect stubs are completed with files.info first. */
+export async function eventAttachments(files: readonly SlackFile[], deps: FileDeps): Promise<Attachment[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      if (file.file_access !== "check_file_info") return fileAttachment(file, deps);
+      try {
+        return fileAttachment(await deps.web.fileInfo(file.id), deps);
+      } catch (error) {
+        deps.logger.warn("files.info failed for a Slack Connect file", { file: file.id, error });
+        return failingAttachment(file.id, fileInfoError(error, "a file shared from another organisation"));
+      }
+    }),
+  );
+}
+
+/** An image the bot posted earlier (recorded with its file id), fetched again for an edit. */
+export function storedImageAttachment(image: StoredImageRef, deps: FileDeps): Attachment {
+  const fileId = image.ref ?? image.messageId;
+  return {
+    name: image.fileName,
+    contentType: image.mimeType,
+    fetch: async (signal) => {
+      let file: SlackFile;
+      try {
+        file = await deps.web.fileInfo(fileId);
+      } catch (error) {
+        deps.logger.warn("files.info failed for an earlier image", { file: fileId, error });
+        throw fileInfoError(error, `the earlier image “${image.fileName}”`);
+      }
+      return fileAttachment({ ...file, name: image.fileName }, deps).fetch(signal);
+    },
+  };
+}
+
+function failingAttachment(name: string, error: SlackFileError): Attachment {
+  return {
+    name,
+    fetch: async () => {
+      throw error;
+    },
+  };
+}
+
+function fileInfoError(error: unknown, what: string): SlackFileError {
+  const code = slackErrorCode(error);
+  if (code === "missing_scope") {
+    return new SlackFileError(
+      "slack_files_read",
+      `The bot can't read ${what}: it is missing the ${neededScope(error) ?? "files:read"} scope. An admin can add it under OAuth & Permissions and reinstall the app.`,
+      { cause: error },
+    );
+  }
+  if (code === "file_not_found" || code === "file_deleted") {
+    return new SlackFileError(
+      "slack_file_gone",
+      `Slack no longer has ${what} (or the bot may not see it); attach it again.`,
+      { cause: error },
+    );
+  }
+  return new SlackFileError("slack_file_info", `Slack didn't let the bot read ${what}; try again.`, {
+    cause: error,
+  });
+}
+
+function downloadStatusError(status: number, name: string): SlackFileError {
+  if (status === 404 || status === 410) {
+    return new SlackFileError("slack_file_gone", `Slack no longer has “${name}”; attach it again.`);
+  }
+  if (status === 401 || status === 403) {
+    return new SlackFileError(
+      "slack_files_read",
+      `Slack refused to hand over “${name}” (HTTP ${status}): the bot is most likely missing the files:read scope.`,
+    );
+  }
+  return new SlackFileError(
+    "slack_file_download",
+    `Slack answered HTTP ${status} for “${name}”; try attaching it again.`,
+  );
+}
+
+function parseUrl(value: string, name: string, base?: URL): URL {
+  try {
+    return new URL(value, base);
+  } catch (cause) {
+    throw new SlackFileError("slack_file_download", `Slack gave no usable link for “${name}”.`, { cause });
+  }
+}
+
+async function* emptyBody(): AsyncIterable<Uint8Array> {}

@@ -1,0 +1,64 @@
+/**
+ * Slack's message text is a markup where `&`, `<` and `>` are control characters: `<@U123>`
+ * mentions a user, `<!channel>` pings everyone. Text coming in is turned into plain text once;
+ * every plain text going out is escaped, so nothing a user typed (a prompt, a file name) can
+ * ever become a ping when the bot repeats it.
+ */
+
+/** Plain text → Slack text that shows exactly those characters. */
+export function escapeSlackText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Undoes Slack's entity encoding of `&`, `<`, `>` (how Slack delivers characters a user typed). */
+export function decodeSlackEntities(text: string): string {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+/**
+ * A message event's text as the plain words the user wrote: mentions of the bot removed, other
+ * markup shown the way Slack displays it (`<@U1>` → `@U1`, `<#C1|general>` → `#general`,
+ * `<!here>` → `@here`, `<https://x|label>` → `label`), entities decoded.
+ */
+export function messageTextToPlain(text: string, botUserId: string): string {
+  const withoutBot = text.replace(new RegExp(`<@${escapeRegExp(botUserId)}(?:\\|[^>]*)?>`, "g"), " ");
+  const plain = withoutBot.replace(/<([^<>]*)>/g, (_whole, inner: string) => {
+    const [target = "", label] = inner.split("|", 2);
+    if (target.startsWith("@")) return label ? `@${label}` : target;
+    if (target.startsWith("#")) return label ? `#${label}` : target;
+    if (target.startsWith("!")) {
+      const special = target.slice(1).split("^")[0] ?? "";
+      return label ?? `@${special}`;
+    }
+    return label ?? target;
+  });
+  return decodeSlackEntities(plain)
+    .replace(/[ \t]+/g, " ")
+    .trim();
+}
+
+/**
+ * A slash command's text as plain text. Slack encodes the three control characters a user
+ * types; anything looking like markup is kept literally (it is shown, never acted on).
+ */
+export function commandTextToPlain(text: string): string {
+  return decodeSlackEntities(text).trim();
+}
+
+/** Whether a message event's text mentions the bot. */
+export function mentionsUser(text: string, userId: string): boolean {
+  return new RegExp(`<@${escapeRegExp(userId)}(?:\\|[^>]*)?>`).test(text);
+}
+
+/** Cuts `text` to at most `limit` UTF-16 units without splitting a surrogate pair. */
+export function truncateUnits(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let cut = limit - 1;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return `${text.slice(0, cut)}…`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

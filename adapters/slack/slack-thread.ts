@@ -1,0 +1,122 @@
+import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
+import type { Logger } from "../../src/logger.js";
+import { escapeSlackText, truncateUnits } from "./slack-text.js";
+import type { SlackWeb } from "./slack-web.js";
+import { type StatusClock, StatusLine } from "./status-line.js";
+
+/**
+ * The core's output thread on Slack: texts and one upload per image go into a Slack thread;
+ * the status line is one bot message edited in place (the slash command's parent message, or a
+ * message in the thread for mentions). Everything the core says is escaped before it is sent.
+ */
+
+export interface ThreadDeps {
+  web: SlackWeb;
+  logger: Logger;
+  statusIntervalMs: number;
+  statusClock: StatusClock;
+}
+
+export interface SlackThreadOptions {
+  channel: string;
+  /** The thread everything goes into. */
+  threadTs: string;
+  /** Who asked (ephemeral messages go to them). */
+  userId: string;
+  /** The bot's parent message of a slash command: the status is shown under `prefix` in it. */
+  parent?: { ts: string; prefix: string };
+  /** Private replies through the slash command's response_url; chat.postEphemeral otherwise. */
+  respond?: (text: string) => Promise<void>;
+}
+
+/** Slack's limit for alt text (files.getUploadURLExternal `alt_txt`). */
+const ALT_TEXT_LIMIT = 1000;
+
+export class SlackThread implements OutputThread {
+  private statusTs: string | undefined;
+  private readonly status: StatusLine;
+
+  constructor(
+    private readonly deps: ThreadDeps,
+    private readonly options: SlackThreadOptions,
+  ) {
+    this.statusTs = options.parent?.ts;
+    this.status = new StatusLine(
+      (text) => this.showStatus(text),
+      deps.statusIntervalMs,
+      deps.statusClock,
+      (error) => deps.logger.warn("could not update the Slack status message", { error }),
+    );
+  }
+
+  async postText(text: string): Promise<void> {
+    await this.deps.web.postMessage(this.options.channel, escapeSlackText(text), this.options.threadTs);
+  }
+
+  async postImage(image: ImagePost): Promise<PostedImage> {
+    const fileId = await this.deps.web.uploadFile({
+      channel: this.options.channel,
+      threadTs: this.options.threadTs,
+      bytes: image.bytes,
+      fileName: image.fileName,
+      title: image.caption,
+      altText: truncateUnits(image.altText, ALT_TEXT_LIMIT),
+    });
+    // Uploads are shared asynchronously and return no message ts: the file id names the image.
+    return { messageId: fileId, ref: fileId };
+  }
+
+  updateStatus(text: string): Promise<void> {
+    return this.status.set(escapeSlackText(text));
+  }
+
+  async postEphemeral(text: string): Promise<void> {
+    const escaped = escapeSlackText(text);
+    const { channel, userId, threadTs, respond } = this.options;
+    if (respond) {
+      try {
+        await respond(escaped);
+        return;
+      } catch (error) {
+        this.deps.logger.warn("response_url failed; using chat.postEphemeral", { error });
+      }
+    }
+    await this.deps.web.postEphemeral(channel, userId, escaped, threadTs);
+  }
+
+  /** Sends the last status (the summary) without waiting for the throttle. */
+  finish(): Promise<void> {
+    return this.status.flush();
+  }
+
+  private async showStatus(text: string): Promise<void> {
+    const { channel, threadTs, parent } = this.options;
+    if (this.statusTs === undefined) {
+      this.statusTs = await this.deps.web.postMessage(channel, text, threadTs);
+      return;
+    }
+    await this.deps.web.updateMessage(channel, this.statusTs, parent ? `${parent.prefix}\n${text}` : text);
+  }
+}
+
+/**
+ * Where a slash command's answer goes before there is a thread (help, cancel, a command that
+ * doesn't parse): privately to the user who typed it.
+ */
+export class EphemeralThread implements OutputThread {
+  constructor(private readonly respond: (text: string) => Promise<void>) {}
+
+  postText(text: string): Promise<void> {
+    return this.respond(escapeSlackText(text));
+  }
+
+  postEphemeral(text: string): Promise<void> {
+    return this.respond(escapeSlackText(text));
+  }
+
+  async updateStatus(): Promise<void> {}
+
+  async postImage(): Promise<PostedImage> {
+    throw new Error("a private answer cannot carry images");
+  }
+}

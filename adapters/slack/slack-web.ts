@@ -1,0 +1,141 @@
+import { webApi } from "@slack/bolt";
+import type { z } from "zod";
+import type { Logger } from "../../src/logger.js";
+import { retryAfterSeconds } from "./slack-errors.js";
+import type { TokenHostPolicy } from "./slack-hosts.js";
+import { slackLogger } from "./slack-logger.js";
+import {
+  authTestSchema,
+  completeUploadSchema,
+  fileInfoSchema,
+  postMessageSchema,
+  type SlackFile,
+  uploadUrlSchema,
+} from "./slack-wire.js";
+
+export type Fetch = typeof globalThis.fetch;
+export type Sleep = (ms: number) => Promise<void>;
+
+export interface SlackWebOptions {
+  token: string;
+  /** Normalised Web API base URL (ends in `/`). */
+  apiUrl: string;
+  fetch: Fetch;
+  logger: Logger;
+  tokenHosts: TokenHostPolicy;
+  /** WebClient retries of network errors and 5xx answers. */
+  retries: number;
+  /** How often one call waits out a 429 before giving up. */
+  rateLimitRetries: number;
+  sleep: Sleep;
+}
+
+export interface UploadInput {
+  channel: string;
+  threadTs: string;
+  bytes: Buffer;
+  fileName: string;
+  title: string;
+  altText: string;
+}
+
+/**
+ * The Web API calls the adapter makes, with their answers validated. Rate limits are waited out
+ * per call (Retry-After), not by pausing the whole client, so a throttled status edit never
+ * holds up an image upload.
+ */
+export class SlackWeb {
+  readonly client: InstanceType<typeof webApi.WebClient>;
+
+  constructor(private readonly options: SlackWebOptions) {
+    this.client = new webApi.WebClient(options.token, {
+      slackApiUrl: options.apiUrl,
+      fetch: options.fetch as webApi.FetchFunction,
+      logger: slackLogger(options.logger, { debug: false }),
+      retryConfig: { retries: options.retries, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+      rejectRateLimitedCalls: true,
+      // Only method names are ever called; an absolute URL would carry the token elsewhere.
+      allowAbsoluteUrls: false,
+      timeout: 60_000,
+    });
+  }
+
+  async call<S extends z.ZodType>(
+    method: string,
+    args: Record<string, unknown>,
+    schema: S,
+  ): Promise<z.output<S>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return schema.parse(await this.client.apiCall(method, args));
+      } catch (error) {
+        const wait = retryAfterSeconds(error);
+        if (wait === undefined || attempt >= this.options.rateLimitRetries || wait > 120) throw error;
+        this.options.logger.warn("slack rate limited a call; waiting", { method, seconds: wait });
+        await this.options.sleep(wait * 1000);
+      }
+    }
+  }
+
+  authTest() {
+    return this.call("auth.test", {}, authTestSchema);
+  }
+
+  async postMessage(channel: string, text: string, threadTs?: string): Promise<string> {
+    const args: Record<string, unknown> = { channel, text, link_names: false, unfurl_links: false };
+    if (threadTs !== undefined) args.thread_ts = threadTs;
+    return (await this.call("chat.postMessage", args, postMessageSchema)).ts;
+  }
+
+  async updateMessage(channel: string, ts: string, text: string): Promise<void> {
+    await this.call("chat.update", { channel, ts, text, link_names: false }, postMessageSchema.partial());
+  }
+
+  async postEphemeral(channel: string, user: string, text: string, threadTs?: string): Promise<void> {
+    const args: Record<string, unknown> = { channel, user, text, link_names: false };
+    if (threadTs !== undefined) args.thread_ts = threadTs;
+    await this.call("chat.postEphemeral", args, postMessageSchema.partial());
+  }
+
+  async fileInfo(fileId: string): Promise<SlackFile> {
+    return (await this.call("files.info", { file: fileId }, fileInfoSchema)).file;
+  }
+
+  /**
+   * files.uploadV2's three steps done here, because the WebClient sends the alt text as
+   * `alt_text` while Slack documents (and reads) `alt_txt`. Returns the new file id.
+   */
+  async uploadFile(input: UploadInput): Promise<string> {
+    const target = await this.call(
+      "files.getUploadURLExternal",
+      { filename: input.fileName, length: input.bytes.byteLength, alt_txt: input.altText },
+      uploadUrlSchema,
+    );
+    const uploadUrl = new URL(target.upload_url);
+    // The upload URL is pre-signed (no token goes there), but image bytes only go to Slack.
+    if (!this.options.tokenHosts(uploadUrl)) {
+      throw new Error(`Slack returned an upload URL on an unexpected host (${uploadUrl.host})`);
+    }
+    const response = await this.options.fetch(uploadUrl, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: new Uint8Array(input.bytes),
+      redirect: "error",
+      signal: AbortSignal.timeout(120_000),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.status !== 200) {
+      throw new Error(`uploading ${input.fileName} to Slack failed with HTTP ${response.status}`);
+    }
+    const completed = await this.call(
+      "files.completeUploadExternal",
+      {
+        files: [{ id: target.file_id, title: input.title }],
+        channel_id: input.channel,
+        thread_ts: input.threadTs,
+      },
+      completeUploadSchema,
+    );
+    return completed.files[0]?.id ?? target.file_id;
+  }
+}
