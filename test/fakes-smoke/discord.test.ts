@@ -10,8 +10,9 @@
  * formatter, hence the awaited dynamic imports.
  */
 import { randomBytes } from "node:crypto";
-import type { Client, ClientOptions, RESTOptions } from "discord.js";
+import type { Client, ClientOptions } from "discord.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { discordRestRequest } from "../../adapters/discord/rest.js";
 import { FakeDiscord, type FakeDiscordOptions, Intent } from "../fakes/discord.js";
 import { nextEvent } from "../fakes/discord-client-events.js";
 
@@ -21,31 +22,6 @@ const discord = await import("discord.js");
 const { GatewayIntentBits, Partials, Events, PermissionFlagsBits, DiscordAPIError } = discord;
 
 const INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages];
-
-/**
- * The fix the adapter must use: discord.js's REST goes through OUR undici 7 `fetch` with an
- * injected dispatcher, and multipart bodies are serialized by the same-realm `Response` before
- * they leave (undici 7 would send a foreign FormData as the text "[object FormData]").
- */
-function discordRestRequest(dispatcher: InstanceType<typeof undici.Agent>): RESTOptions["makeRequest"] {
-  return async (url, init) => {
-    const headers = new undici.Headers(init.headers as Record<string, string> | undefined);
-    let body: unknown = init.body;
-    if (body instanceof FormData) {
-      const encoded = new Response(body);
-      headers.set("content-type", encoded.headers.get("content-type") ?? "");
-      body = new Uint8Array(await encoded.arrayBuffer());
-    }
-    const response = await undici.fetch(url, {
-      method: init.method ?? "GET",
-      headers,
-      body: body as Uint8Array | string | null | undefined,
-      signal: init.signal as AbortSignal | null | undefined,
-      dispatcher,
-    });
-    return response as unknown as Awaited<ReturnType<RESTOptions["makeRequest"]>>;
-  };
-}
 
 async function login(fake: FakeDiscord, options: Partial<ClientOptions> = {}): Promise<Client> {
   const client = new discord.Client({

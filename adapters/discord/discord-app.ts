@@ -1,0 +1,189 @@
+import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
+import { Agent, type Dispatcher } from "undici";
+import type { Config } from "../../src/config.js";
+import type { GrammarDefaults } from "../../src/core/grammar.js";
+import type { Handler } from "../../src/core/handler.js";
+import type { BotStore } from "../../src/core/store.js";
+import type { Logger } from "../../src/logger.js";
+import type { PlatformHandle } from "../../src/main.js";
+import { discordErrorCode } from "./discord-errors.js";
+import { cdnHostPolicy, type FileDeps } from "./discord-files.js";
+import { type GestureDeps, onInteraction, onMessage, PLATFORM } from "./discord-gestures.js";
+import { loginAndWait } from "./discord-login.js";
+import { DEFAULT_DISCORD_API_URL, discordRestRequest } from "./rest.js";
+import { IMAGINE_COMMAND } from "./slash-command.js";
+
+export interface StartDiscordOptions {
+  discord: NonNullable<Config["discord"]>;
+  handler: Handler;
+  store: BotStore;
+  logger: Logger;
+  /** undici 7 dispatcher for REST calls and attachment downloads; the adapter owns one when absent. */
+  dispatcher?: Dispatcher;
+  /** Longest wait for the gateway's READY. Default 60 s. */
+  readyTimeoutMs?: number;
+  /** How often the typing indicator is renewed during a run. Default 8 s. */
+  typingIntervalMs?: number;
+  /** `config.defaults`: decides which slash commands start a run (others are answered privately). */
+  defaults?: GrammarDefaults;
+}
+
+const LOOSE_DEFAULTS: GrammarDefaults = { size: undefined, watermark: false, maxImages: 15 };
+
+export interface DiscordHandle extends PlatformHandle {
+  /** The logged-in discord.js client (tests drive and inspect it). */
+  client: Client<true>;
+  botUserId: string;
+  applicationId: string;
+  /** `global` or the guild id the slash command was registered to; undefined if that failed. */
+  commandScope: string | undefined;
+  /** Resolves once every request received so far has been answered. */
+  idle(): Promise<void>;
+}
+
+/**
+ * Starts the Discord side: logs in over the gateway (intents without Message Content unless
+ * DISCORD_MESSAGE_CONTENT), registers `/imagine`, and serves mentions, DMs, replies and the
+ * command. Errors inside a request never reach the event loop: the client stays connected.
+ */
+export async function startDiscord(options: StartDiscordOptions): Promise<DiscordHandle> {
+  const { discord, logger } = options;
+  const ownAgent = options.dispatcher ? undefined : new Agent({ connect: { timeout: 30_000 } });
+  const dispatcher = options.dispatcher ?? (ownAgent as Agent);
+  const apiUrl = discord.apiUrl ?? DEFAULT_DISCORD_API_URL;
+  const intents = [
+    GatewayIntentBits.Guilds,
+    GatewayIntentBits.GuildMessages,
+    GatewayIntentBits.DirectMessages,
+  ];
+  if (discord.messageContent) intents.push(GatewayIntentBits.MessageContent);
+
+  const client = new Client({
+    intents,
+    // DMs arrive for channels discord.js has not cached; without this they are dropped.
+    partials: [Partials.Channel],
+    // A default for anything that forgets: every send below also passes NO_PINGS explicitly.
+    allowedMentions: { parse: [], repliedUser: false },
+    failIfNotExists: false,
+    rest: { api: apiUrl, makeRequest: discordRestRequest(dispatcher) },
+  });
+  // An 'error' event without a listener would throw and end the process.
+  client.on(Events.Error, (error) => logger.error("discord client error", { error }));
+  client.on(Events.ShardError, (error) => logger.warn("discord gateway connection error", { error }));
+  client.on(Events.Warn, (message) => logger.warn(`discord: ${message}`));
+  client.rest.on("rateLimited", (info) =>
+    logger.debug("discord rate limit", { route: info.route, retryAfter: info.retryAfter }),
+  );
+
+  let connected = false;
+  client.on(Events.ShardReady, () => {
+    connected = true;
+  });
+  client.on(Events.ShardResume, () => {
+    connected = true;
+  });
+  client.on(Events.ShardReconnecting, () => {
+    connected = false;
+  });
+  client.on(Events.ShardDisconnect, (event) => {
+    connected = false;
+    logger.error("discord gateway closed for good", { code: event.code });
+  });
+
+  let ready: Client<true>;
+  try {
+    ready = await loginAndWait(client, discord.token, options.readyTimeoutMs ?? 60_000);
+  } catch (error) {
+    await client.destroy().catch(() => {});
+    await ownAgent?.close().catch(() => {});
+    throw error;
+  }
+  connected = true;
+  const botUserId = ready.user.id;
+  const applicationId = ready.application.id;
+
+  const files: FileDeps = {
+    dispatcher,
+    hosts: cdnHostPolicy(apiUrl),
+    logger,
+    fetchMessage: async ({ channelId, messageId }) => {
+      const channel = await ready.channels.fetch(channelId);
+      if (!channel?.isTextBased()) throw new Error(`channel ${channelId} has no messages`);
+      return channel.messages.fetch({ message: messageId, force: true });
+    },
+  };
+  const deps: GestureDeps = {
+    client: ready,
+    handler: options.handler,
+    store: options.store,
+    logger,
+    files,
+    typingIntervalMs: options.typingIntervalMs ?? 8000,
+    defaults: options.defaults ?? LOOSE_DEFAULTS,
+  };
+
+  const tasks = new Map<Promise<void>, string>();
+  const track = (userId: string, what: string, task: () => Promise<void>) => {
+    const settled = task().catch((error: unknown) => logger.error(`discord ${what} failed`, { error }));
+    tasks.set(settled, userId);
+    void settled.finally(() => tasks.delete(settled));
+  };
+  client.on(Events.MessageCreate, (message) =>
+    track(message.author.id, "message", () => onMessage(deps, message)),
+  );
+  client.on(Events.InteractionCreate, (interaction) =>
+    track(interaction.user.id, "interaction", () => onInteraction(deps, interaction)),
+  );
+  // After the listeners, so no message arriving meanwhile is missed.
+  const commandScope = await registerCommand(ready, discord.guildId, logger);
+  logger.info(`discord connected as ${ready.user.tag}`, {
+    applicationId,
+    messageContent: discord.messageContent,
+    commandScope,
+  });
+
+  let stopped = false;
+  return {
+    name: PLATFORM,
+    client: ready,
+    botUserId,
+    applicationId,
+    commandScope,
+    healthy: () => connected && !stopped && client.isReady(),
+    idle: async () => {
+      while (tasks.size > 0) await Promise.allSettled([...tasks.keys()]);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      client.removeAllListeners(Events.MessageCreate);
+      client.removeAllListeners(Events.InteractionCreate);
+      // Runs still going are cancelled (their users see "Cancelled.") so the store can close.
+      for (const userId of new Set(tasks.values())) options.handler.cancel(PLATFORM, userId);
+      await Promise.allSettled([...tasks.keys()]);
+      await client.destroy().catch((error: unknown) => logger.warn("closing discord failed", { error }));
+      await ownAgent?.close().catch(() => {});
+    },
+  };
+}
+
+/** Registers `/imagine` (to one guild for instant updates, else globally); a failure is logged, not fatal. */
+async function registerCommand(
+  client: Client<true>,
+  guildId: string | undefined,
+  logger: Logger,
+): Promise<string | undefined> {
+  try {
+    if (guildId) await client.application.commands.set([IMAGINE_COMMAND], guildId);
+    else await client.application.commands.set([IMAGINE_COMMAND]);
+    return guildId ?? "global";
+  } catch (error) {
+    logger.error(
+      guildId
+        ? `could not register /imagine in guild ${guildId}: is the bot in that server (DISCORD_GUILD_ID), invited with the applications.commands scope?`
+        : "could not register /imagine globally: was the bot invited with the applications.commands scope?",
+      { code: discordErrorCode(error), error },
+    );
+    return undefined;
+  }
+}

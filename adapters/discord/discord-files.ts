@@ -1,0 +1,172 @@
+import type { Attachment as DiscordAttachment, Message } from "discord.js";
+import { type Dispatcher, fetch as undiciFetch } from "undici";
+import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
+import type { Logger } from "../../src/logger.js";
+import { DiscordFileError, discordErrorCode, isPermissionError } from "./discord-errors.js";
+
+/**
+ * Discord attachments as core attachments. Bytes come only from Discord's CDN hosts (and the
+ * host of DISCORD_API_URL, where a test or proxy serves them), never with the bot token, and
+ * are streamed: the core caps the size while reading and detects the format from the bytes.
+ * CDN links are signed and expire; a link that stopped working is refreshed by fetching its
+ * message again, which returns freshly signed URLs.
+ */
+
+const CDN_HOSTS = ["cdn.discordapp.com", "media.discordapp.net"];
+const MAX_REDIRECTS = 3;
+
+export type HostPolicy = (url: URL) => boolean;
+
+export function cdnHostPolicy(apiUrl: string | undefined): HostPolicy {
+  const api = apiUrl ? new URL(apiUrl) : undefined;
+  return (url) => {
+    if (api && url.host === api.host && url.protocol === api.protocol) return true;
+    return url.protocol === "https:" && CDN_HOSTS.includes(url.hostname.toLowerCase());
+  };
+}
+
+/** Where a message lives, to fetch it again. */
+export interface MessageLocation {
+  channelId: string;
+  messageId: string;
+}
+
+export interface FileDeps {
+  dispatcher: Dispatcher;
+  hosts: HostPolicy;
+  logger: Logger;
+  /** The message as Discord returns it now (fresh attachment URLs). */
+  fetchMessage(location: MessageLocation): Promise<Message>;
+}
+
+type Opened = { stream: ByteStream } | { gone: true; status: number };
+
+async function open(url: string, name: string, deps: FileDeps, signal: AbortSignal): Promise<Opened> {
+  let current = parseUrl(url, name);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    if (!deps.hosts(current)) {
+      deps.logger.warn("refused to download a file outside Discord's CDN", { host: current.host });
+      throw new DiscordFileError(
+        "discord_file_foreign_host",
+        `“${name}” points outside Discord (${current.host}), so the bot didn't download it; upload the image to Discord instead.`,
+      );
+    }
+    const response = await undiciFetch(current, { redirect: "manual", signal, dispatcher: deps.dispatcher });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      current = parseUrl(response.headers.get("location") ?? "", name, current);
+      continue;
+    }
+    if (response.status === 403 || response.status === 404 || response.status === 410) {
+      await response.body?.cancel().catch(() => {});
+      return { gone: true, status: response.status };
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw new DiscordFileError(
+        "discord_file_download",
+        `Discord answered HTTP ${response.status} for “${name}”; try attaching it again.`,
+      );
+    }
+    const stream: ByteStream = { body: response.body ?? emptyBody() };
+    const contentType = response.headers.get("content-type");
+    if (contentType) stream.contentType = contentType;
+    const length = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (Number.isFinite(length) && length >= 0) stream.contentLength = length;
+    return { stream };
+  }
+  throw new DiscordFileError(
+    "discord_file_download",
+    `Discord redirected the download of “${name}” too often.`,
+  );
+}
+
+/**
+ * An attachment of a message (or of a slash command option, which has no message to refresh
+ * its link from: `location` undefined).
+ */
+export function discordAttachment(
+  file: DiscordAttachment,
+  location: MessageLocation | undefined,
+  deps: FileDeps,
+): Attachment {
+  const attachment: Attachment = {
+    name: file.name,
+    fetch: async (signal) => {
+      const first = await open(file.url, file.name, deps, signal);
+      if ("stream" in first) return first.stream;
+      if (location === undefined) throw gone(file.name);
+      deps.logger.debug("attachment link expired; fetching its message again", { attachment: file.id });
+      const message = await refetch(location, file.name, deps);
+      const fresh = message.attachments.get(file.id);
+      if (!fresh) throw gone(file.name);
+      const second = await open(fresh.url, file.name, deps, signal);
+      if ("stream" in second) return second.stream;
+      throw gone(file.name);
+    },
+  };
+  if (file.contentType) attachment.contentType = file.contentType;
+  if (Number.isFinite(file.size)) attachment.size = file.size;
+  if (file.width) attachment.width = file.width;
+  if (file.height) attachment.height = file.height;
+  return attachment;
+}
+
+/** The ref recorded with each posted image: where to fetch its message again. */
+export function imageRef(message: { channelId: string; id: string }): string {
+  return `${message.channelId}/${message.id}`;
+}
+
+/** An image the bot posted earlier, fetched again through its message (links expire). */
+export function storedImageAttachment(image: StoredImageRef, deps: FileDeps): Attachment {
+  const [refChannel, refMessage] = (image.ref ?? "").split("/");
+  const channelId = refChannel || image.conversationId;
+  const messageId = refMessage || image.messageId;
+  return {
+    name: image.fileName,
+    contentType: image.mimeType,
+    fetch: async (signal) => {
+      const message = await refetch({ channelId, messageId }, image.fileName, deps);
+      const file = message.attachments.find((a) => a.name === image.fileName) ?? message.attachments.first();
+      if (!file) throw gone(image.fileName);
+      const opened = await open(file.url, image.fileName, deps, signal);
+      if ("stream" in opened) return opened.stream;
+      throw gone(image.fileName);
+    },
+  };
+}
+
+async function refetch(location: MessageLocation, name: string, deps: FileDeps): Promise<Message> {
+  try {
+    return await deps.fetchMessage(location);
+  } catch (error) {
+    deps.logger.warn("could not fetch a message to refresh an attachment link", {
+      ...location,
+      code: discordErrorCode(error),
+      error,
+    });
+    if (isPermissionError(error)) {
+      throw new DiscordFileError(
+        "discord_read_history",
+        `The bot can't read “${name}” again: it needs the Read Message History permission in this channel.`,
+        { cause: error },
+      );
+    }
+    throw gone(name, error);
+  }
+}
+
+const gone = (name: string, cause?: unknown): DiscordFileError =>
+  new DiscordFileError("discord_file_gone", `Discord no longer has “${name}”; attach it again.`, { cause });
+
+function parseUrl(value: string, name: string, base?: URL): URL {
+  try {
+    return new URL(value, base);
+  } catch (cause) {
+    throw new DiscordFileError("discord_file_download", `Discord gave no usable link for “${name}”.`, {
+      cause,
+    });
+  }
+}
+
+async function* emptyBody(): AsyncIterable<Uint8Array> {}

@@ -1,0 +1,106 @@
+import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
+import type { Logger } from "../../src/logger.js";
+import { isPermissionError } from "./discord-errors.js";
+import { imageRef } from "./discord-files.js";
+import { ALT_TEXT_LIMIT, CONTENT_LIMIT, truncate } from "./discord-text.js";
+import type { ReplyTarget } from "./reply-targets.js";
+import { StatusMessage } from "./status-message.js";
+
+/** Discord's upload limit per file for bots (the core re-encodes larger images to fit). */
+export const DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024;
+
+export interface ThreadDeps {
+  logger: Logger;
+  /** Discord's typing indicator lasts ~10 s; it is renewed this often while a run goes on. */
+  typingIntervalMs: number;
+  /** Called once per request when Discord refuses a post for lack of a permission. */
+  onPermissionError(error: unknown): Promise<void>;
+  maxUploadBytes?: number;
+}
+
+/**
+ * The core's output thread on Discord: each image its own message labelled "2/4" with the
+ * prompt as alt text, one status message edited as the run goes, a typing indicator kept alive
+ * until the run ends. Text is cut to Discord's limits here; pings are disabled by the target.
+ */
+export class DiscordThread implements OutputThread {
+  readonly maxUploadBytes: number;
+  readonly postEphemeral?: (text: string) => Promise<void>;
+  readonly #status: StatusMessage;
+  #typingTimer: NodeJS.Timeout | undefined;
+  #finished = false;
+  #permissionReported = false;
+
+  constructor(
+    private readonly target: ReplyTarget,
+    private readonly deps: ThreadDeps,
+  ) {
+    this.maxUploadBytes = deps.maxUploadBytes ?? DISCORD_UPLOAD_LIMIT;
+    this.#status = new StatusMessage(
+      (text) => this.#guard(() => target.showStatus(text)),
+      (error) => deps.logger.warn("could not update the Discord status message", { error }),
+    );
+    const ephemeral = target.ephemeral?.bind(target);
+    if (ephemeral) this.postEphemeral = (text) => this.#guard(() => ephemeral(truncate(text, CONTENT_LIMIT)));
+  }
+
+  postText(text: string): Promise<void> {
+    return this.#guard(() => this.target.postText(truncate(text, CONTENT_LIMIT)));
+  }
+
+  async postImage(image: ImagePost): Promise<PostedImage> {
+    const message = await this.#guard(() =>
+      this.target.post({
+        content: truncate(image.caption, CONTENT_LIMIT),
+        files: [
+          {
+            attachment: image.bytes,
+            name: image.fileName,
+            description: truncate(image.altText, ALT_TEXT_LIMIT),
+          },
+        ],
+      }),
+    );
+    return { messageId: message.id, ref: imageRef(message) };
+  }
+
+  updateStatus(text: string): Promise<void> {
+    return this.#status.set(truncate(text, CONTENT_LIMIT));
+  }
+
+  async typing(): Promise<void> {
+    if (this.#finished) return;
+    clearInterval(this.#typingTimer);
+    const send = () =>
+      this.target.typing().catch((error: unknown) => {
+        // Typing is a nicety: one refusal (no Send Messages here) ends it for this request.
+        clearInterval(this.#typingTimer);
+        this.#typingTimer = undefined;
+        this.deps.logger.debug("typing indicator failed", { error });
+      });
+    this.#typingTimer = setInterval(() => void send(), this.deps.typingIntervalMs);
+    this.#typingTimer.unref();
+    await send();
+  }
+
+  /** The request is answered: stop typing, show the last status (the summary), tidy up. */
+  async finish(): Promise<void> {
+    this.#finished = true;
+    clearInterval(this.#typingTimer);
+    this.#typingTimer = undefined;
+    await this.#status.flush();
+    await this.target.finish();
+  }
+
+  async #guard<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (isPermissionError(error) && !this.#permissionReported) {
+        this.#permissionReported = true;
+        await this.deps.onPermissionError(error).catch(() => {});
+      }
+      throw error;
+    }
+  }
+}

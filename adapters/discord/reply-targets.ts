@@ -1,0 +1,138 @@
+import {
+  type ChatInputCommandInteraction,
+  type Message,
+  type MessageCreateOptions,
+  MessageFlags,
+} from "discord.js";
+import type { Logger } from "../../src/logger.js";
+import { discordErrorCode, INVALID_WEBHOOK_TOKEN, UNKNOWN_WEBHOOK } from "./discord-errors.js";
+import { CONTENT_LIMIT, NO_PINGS, truncate } from "./discord-text.js";
+
+/**
+ * Where the answers to one request go. A mention is answered with replies to the user's
+ * message; a slash command with its deferred response (the status) and follow-ups.
+ */
+
+export interface OutgoingPost {
+  content: string;
+  files?: { attachment: Buffer; name: string; description?: string }[];
+}
+
+export interface ReplyTarget {
+  /** A new message answering the request (an image, or an inline failure). */
+  post(post: OutgoingPost): Promise<Message>;
+  /** A sentence for the user; may reuse an unused placeholder instead of a new message. */
+  postText(text: string): Promise<void>;
+  /** Shows the status: the first call creates it, later calls edit it. */
+  showStatus(text: string): Promise<void>;
+  typing(): Promise<void>;
+  /** Text only the requesting user sees, where the platform allows it. */
+  ephemeral?(text: string): Promise<void>;
+  /** The request was answered; tidy up (e.g. a slash command's unused "thinking…" response). */
+  finish(): Promise<void>;
+}
+
+/** Replies to the user's message; the status is the first reply, edited in place. */
+export class MessageReplyTarget implements ReplyTarget {
+  #status: Message | undefined;
+
+  constructor(private readonly request: Message) {}
+
+  post(post: OutgoingPost): Promise<Message> {
+    // failIfNotExists: a request deleted mid-run still gets its images, just without the reply link.
+    return this.request.reply({ ...post, allowedMentions: NO_PINGS, failIfNotExists: false });
+  }
+
+  async postText(text: string): Promise<void> {
+    await this.post({ content: text });
+  }
+
+  async showStatus(text: string): Promise<void> {
+    if (this.#status === undefined) {
+      this.#status = await this.post({ content: text });
+      return;
+    }
+    await this.#status.edit({ content: text, allowedMentions: NO_PINGS });
+  }
+
+  async typing(): Promise<void> {
+    const channel = this.request.channel;
+    if (channel.isSendable()) await channel.sendTyping();
+  }
+
+  async finish(): Promise<void> {}
+}
+
+/**
+ * A deferred slash command: the original response ("… is thinking") becomes the status, headed
+ * by the command as typed (Discord shows only "used /imagine"); images are follow-ups. A command
+ * that starts no run (help, cancel, a bad flag) was deferred privately, and its one answer
+ * replaces the private "thinking…". The interaction webhook lives 15 minutes: a run outliving
+ * it continues in the channel.
+ */
+export class InteractionReplyTarget implements ReplyTarget {
+  #originalUsed = false;
+
+  constructor(
+    private readonly interaction: ChatInputCommandInteraction,
+    /** The command text shown above the status; undefined for a private answer. */
+    private readonly heading: string | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  async post(post: OutgoingPost): Promise<Message> {
+    try {
+      return await this.interaction.followUp({ ...post, allowedMentions: NO_PINGS });
+    } catch (error) {
+      const code = discordErrorCode(error);
+      const channel = this.interaction.channel;
+      if ((code !== INVALID_WEBHOOK_TOKEN && code !== UNKNOWN_WEBHOOK) || !channel?.isSendable()) throw error;
+      this.logger.info("interaction token expired; posting in the channel instead", { code });
+      const options: MessageCreateOptions = { ...post, allowedMentions: NO_PINGS };
+      return channel.send(options);
+    }
+  }
+
+  async postText(text: string): Promise<void> {
+    if (this.#originalUsed) {
+      await this.post({ content: text });
+      return;
+    }
+    await this.showStatus(text);
+  }
+
+  async showStatus(text: string): Promise<void> {
+    const content =
+      this.heading === undefined ? text : `> ${truncate(this.heading.replace(/\s+/g, " "), 1200)}\n${text}`;
+    await this.interaction.editReply({
+      content: truncate(content, CONTENT_LIMIT),
+      allowedMentions: NO_PINGS,
+    });
+    this.#originalUsed = true;
+  }
+
+  async typing(): Promise<void> {
+    const channel = this.interaction.channel;
+    if (channel?.isSendable()) await channel.sendTyping();
+  }
+
+  async ephemeral(text: string): Promise<void> {
+    if (this.heading === undefined && !this.#originalUsed) {
+      await this.showStatus(text);
+      return;
+    }
+    await this.interaction.followUp({
+      content: text,
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: NO_PINGS,
+    });
+  }
+
+  async finish(): Promise<void> {
+    if (this.#originalUsed) return;
+    // Nothing was said (should not happen): don't leave "thinking…" behind.
+    await this.interaction.deleteReply().catch((error: unknown) => {
+      this.logger.warn("could not remove the unused slash command response", { error });
+    });
+  }
+}
