@@ -1,0 +1,100 @@
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import type { Handler } from "../../src/core/handler.js";
+import type { IncomingRequest } from "../../src/core/ports.js";
+import { ConsoleThread, type SavedImage } from "./console-thread.js";
+import { fileAttachment } from "./file-attachment.js";
+
+export interface ConsoleOptions {
+  handler: Handler;
+  input: Readable;
+  output: Writable;
+  outDir: string;
+  cwd: string;
+  userName?: string;
+}
+
+const CONSOLE_HELP = [
+  "Type a prompt with flags (try `help`), attach files with --ref FILE,",
+  "edit image N of the last run with `reply N <text>`, `cancel` stops your run, `exit` quits.",
+].join("\n");
+
+/**
+ * A terminal in front of the core: each line is a request, handled while the next is typed
+ * (so `cancel` works mid-run). Resolves when input ends and every run has finished.
+ */
+export async function runConsole(options: ConsoleOptions): Promise<void> {
+  const print = (line: string) => options.output.write(`${line}\n`);
+  const user = { id: "console", displayName: options.userName ?? "you" };
+  const running = new Set<Promise<unknown>>();
+  let lastRun: SavedImage[] = [];
+  let ids = 0;
+  const nextId = () => `${Date.now().toString(36)}-${++ids}`;
+
+  const lines = createInterface({ input: options.input, terminal: false });
+  print(`seedream-bot console. ${CONSOLE_HELP}`);
+  for await (const raw of lines) {
+    const line = raw.trim();
+    if (line === "") continue;
+    if (line === "exit" || line === "quit") break;
+    if (line === "?") {
+      print(CONSOLE_HELP);
+      continue;
+    }
+    const parsed = parseConsoleLine(line);
+    const request: IncomingRequest = {
+      platform: "console",
+      conversationId: "console",
+      user,
+      text: parsed.text,
+      attachments: parsed.refs.map((path) => fileAttachment(path)),
+      resolveStoredImage: (image) => fileAttachment(image.ref ?? image.fileName),
+    };
+    if (parsed.replyTo !== undefined) {
+      const target = lastRun[parsed.replyTo - 1];
+      if (!target) {
+        print(
+          lastRun.length
+            ? `The last run has images 1 to ${lastRun.length}.`
+            : "There is no image to reply to yet.",
+        );
+        continue;
+      }
+      request.replyTo = {
+        messageId: target.messageId,
+        attachments: [fileAttachment(target.path)],
+        fromBot: true,
+      };
+    }
+    const thread = new ConsoleThread(print, options.outDir, options.cwd, nextId);
+    const task = options.handler.handle(request, thread).then(() => {
+      if (thread.saved.length > 0) lastRun = thread.saved;
+    });
+    running.add(task);
+    void task.finally(() => running.delete(task));
+  }
+  await Promise.allSettled([...running]);
+}
+
+export interface ConsoleLine {
+  text: string;
+  refs: string[];
+  /** 1-based image number of the last run, from `reply N …`. */
+  replyTo?: number;
+}
+
+/** Pulls the console's own gestures (`reply N`, `--ref FILE`) out; the rest goes to the core as is. */
+export function parseConsoleLine(line: string): ConsoleLine {
+  const refs: string[] = [];
+  let rest = line.replace(/(?:^|\s)--ref(?:=|\s+)("[^"]+"|\S+)/g, (_match, path: string) => {
+    refs.push(path.replace(/^"|"$/g, ""));
+    return " ";
+  });
+  let replyTo: number | undefined;
+  const reply = rest.match(/^\s*reply\s+(\d+)\b/i);
+  if (reply) {
+    replyTo = Number(reply[1]);
+    rest = rest.slice(reply[0].length);
+  }
+  return { text: rest.replace(/\s+/g, " ").trim(), refs, ...(replyTo === undefined ? {} : { replyTo }) };
+}

@@ -1,0 +1,46 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
+
+export interface SavedImage {
+  messageId: string;
+  path: string;
+  caption: string;
+}
+
+/**
+ * The console's "thread": text goes to the terminal, images go to files under `outDir` the
+ * moment the core posts them, and each path is printed so the user can open it.
+ */
+export class ConsoleThread implements OutputThread {
+  readonly saved: SavedImage[] = [];
+  private lastStatus = "";
+
+  constructor(
+    private readonly print: (line: string) => void,
+    private readonly outDir: string,
+    private readonly cwd: string,
+    private readonly nextId: () => string,
+  ) {}
+
+  async postText(text: string): Promise<void> {
+    this.print(text);
+  }
+
+  async postImage(image: ImagePost): Promise<PostedImage> {
+    await mkdir(this.outDir, { recursive: true });
+    const messageId = this.nextId();
+    const path = join(this.outDir, `${messageId}-${image.fileName}`);
+    await writeFile(path, image.bytes);
+    this.saved.push({ messageId, path, caption: image.caption });
+    this.print(`image ${image.caption} saved ${relative(this.cwd, path) || path}`);
+    return { messageId, ref: path };
+  }
+
+  async updateStatus(text: string): Promise<void> {
+    // The terminal cannot edit a line above the prompt, so print each distinct status once.
+    if (text === this.lastStatus) return;
+    this.lastStatus = text;
+    this.print(`status: ${text}`);
+  }
+}

@@ -1,0 +1,57 @@
+import { resolve } from "node:path";
+import { createRuntime } from "../../src/app.js";
+import type { Subcommand } from "../../src/cli/index.js";
+import { ConfigError, parseConfig } from "../../src/config.js";
+import { StoreError } from "../../src/core/errors.js";
+import { createLogger } from "../../src/logger.js";
+import { runConsole } from "./console-adapter.js";
+
+const USAGE = [
+  "Usage: seedream-bot console [--out DIR]",
+  "",
+  "The bot in your terminal, with the same configuration as the real one: type a prompt with",
+  "flags (`help` lists them), attach files with --ref FILE, edit image N of the last run with",
+  "`reply N <text>`. Images are saved under DIR (default ./out) as they arrive.",
+  "SEEDREAM_PROVIDER=demo works without an API key.",
+].join("\n");
+
+/** `seedream-bot console`: the first adapter, and the proof that the core is platform-neutral. */
+export const consoleSubcommand: Subcommand = {
+  summary: "chat with the bot in this terminal (images saved to ./out)",
+  usage: USAGE,
+  async run(args, io) {
+    const outIndex = args.indexOf("--out");
+    const unknown = args.filter((arg, i) => arg !== "--out" && i !== outIndex + 1);
+    if (unknown.length > 0 || (outIndex >= 0 && args[outIndex + 1] === undefined)) {
+      io.stderr(`Unknown option ${unknown[0] ?? "--out (needs a directory)"}.\n\n${USAGE}`);
+      return 2;
+    }
+    const outDir = resolve(outIndex >= 0 ? (args[outIndex + 1] ?? "out") : "out");
+    try {
+      const config = parseConfig(io.env);
+      const logger = createLogger({
+        level: config.logLevel === "debug" ? "debug" : "warn",
+        secrets: [config.seedream.apiKey],
+      });
+      const runtime = await createRuntime(config, { logger });
+      try {
+        await runConsole({
+          handler: runtime.handler,
+          input: process.stdin,
+          output: process.stdout,
+          outDir,
+          cwd: process.cwd(),
+        });
+      } finally {
+        await runtime.close();
+      }
+      return 0;
+    } catch (error) {
+      if (error instanceof ConfigError || error instanceof StoreError) {
+        io.stderr(error.message);
+        return 2;
+      }
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,121 @@
+import type { Server } from "node:http";
+import { pathToFileURL } from "node:url";
+import { DiscordStartError, startDiscord } from "../adapters/discord/index.js";
+import { SlackStartError, startSlack } from "../adapters/slack/index.js";
+import { createRuntime } from "./app.js";
+import { ConfigError, parseConfig } from "./config.js";
+import { StoreError } from "./core/errors.js";
+import { type HealthCheck, startHealthServer } from "./health.js";
+import { createLogger } from "./logger.js";
+
+/** A running platform connection; `healthy` feeds `GET /healthz`. */
+export interface PlatformHandle {
+  name: string;
+  healthy(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the bot: config → runtime → every configured platform → health endpoint. Returns a
+ * stop function; exits the process only from the CLI entry below.
+ */
+export interface MainOptions {
+  /** Where log lines go (default: stderr). */
+  writeLog?: (line: string) => void;
+}
+
+export async function main(
+  env: Record<string, string | undefined> = process.env,
+  options: MainOptions = {},
+): Promise<() => Promise<void>> {
+  const config = parseConfig(env);
+  const logger = createLogger({
+    level: config.logLevel,
+    write: options.writeLog,
+    secrets: [
+      config.seedream.apiKey,
+      config.slack?.botToken,
+      config.slack?.signingSecret,
+      config.slack?.appToken,
+      config.discord?.token,
+    ],
+  });
+  const runtime = await createRuntime(config, { logger });
+  const platforms: PlatformHandle[] = [];
+  const health: HealthCheck = () => {
+    const status = Object.fromEntries(platforms.map((p) => [p.name, p.healthy()]));
+    return { ok: platforms.every((p) => p.healthy()), platforms: status };
+  };
+
+  if (!config.slack && !config.discord) {
+    logger.warn(
+      "No chat platform is configured: set SLACK_BOT_TOKEN (+ SLACK_SIGNING_SECRET or SLACK_APP_TOKEN) or DISCORD_TOKEN. Try `seedream-bot console` meanwhile.",
+    );
+  }
+  let healthServer: Server | undefined;
+  try {
+    if (config.slack) {
+      // Slack serves /healthz itself on PORT (Bolt's receiver owns the port in HTTP mode).
+      platforms.push(
+        await startSlack({
+          slack: config.slack,
+          port: config.port,
+          handler: runtime.handler,
+          store: runtime.store,
+          logger,
+          health,
+          defaults: config.defaults,
+        }),
+      );
+    } else {
+      healthServer = await startHealthServer(config.port, health);
+    }
+    if (config.discord) {
+      platforms.push(
+        await startDiscord({
+          discord: config.discord,
+          handler: runtime.handler,
+          store: runtime.store,
+          logger,
+          defaults: config.defaults,
+        }),
+      );
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  logger.info(`seedream-bot running (${config.seedream.provider}); health on :${config.port}/healthz`);
+  return stop;
+
+  async function stop(): Promise<void> {
+    await Promise.allSettled(platforms.map((p) => p.stop()));
+    await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
+    await runtime.close();
+  }
+}
+
+/** Run as a program: one-line config errors, clean shutdown on SIGINT/SIGTERM. */
+export async function runMain(): Promise<void> {
+  try {
+    const stop = await main();
+    const shutdown = () => {
+      void stop().finally(() => process.exit(0));
+    };
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+  } catch (error) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof StoreError ||
+      error instanceof SlackStartError ||
+      error instanceof DiscordStartError
+    ) {
+      process.stderr.write(`seedream-bot: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) void runMain();
