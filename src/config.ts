@@ -70,7 +70,9 @@ export const envSchema = z
     MAX_CONCURRENT_RUNS: int(4, 1, 100),
     MAX_CONCURRENT_RUNS_PER_USER: int(1, 1, 20),
     MAX_QUEUE_LENGTH: int(20, 0, 1000),
-    MAX_REFERENCE_BYTES: int(30 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    // Above the API's 10 MB so big phone photos and screenshots still work (they are re-encoded under
+    // it), below what nobody sends by accident: a 20 MB file is refused while it streams.
+    MAX_REFERENCE_BYTES: int(15 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     REFERENCE_FETCH_TIMEOUT_MS: int(30_000, 1_000, 300_000),
 
     STORE_URL: z.string().trim().default("sqlite://./data/seedream-bot.sqlite"),

@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
 
 export interface SavedImage {
@@ -30,10 +30,12 @@ export class ConsoleThread implements OutputThread {
   async postImage(image: ImagePost): Promise<PostedImage> {
     await mkdir(this.outDir, { recursive: true });
     const messageId = this.nextId();
-    const path = join(this.outDir, `${messageId}-${image.fileName}`);
+    // The core's file name already carries the run id and position, so it is unique per image.
+    const path = join(this.outDir, image.fileName);
     await writeFile(path, image.bytes);
     this.saved.push({ messageId, path, caption: image.caption });
-    this.print(`image ${image.caption} saved ${relative(this.cwd, path) || path}`);
+    const shown = relative(this.cwd, path);
+    this.print(`image ${image.caption} saved ${shown.startsWith("..") || isAbsolute(shown) ? path : shown}`);
     return { messageId, ref: path };
   }
 

@@ -2,6 +2,7 @@ import type { Attachment as DiscordAttachment, Message } from "discord.js";
 import { type Dispatcher, fetch as undiciFetch } from "undici";
 import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
+import { discardBody, openGuardedDownload, responseByteStream } from "../shared/guarded-download.js";
 import { DiscordFileError, discordErrorCode, isPermissionError } from "./discord-errors.js";
 
 /**
@@ -42,43 +43,42 @@ export interface FileDeps {
 type Opened = { stream: ByteStream } | { gone: true; status: number };
 
 async function open(url: string, name: string, deps: FileDeps, signal: AbortSignal): Promise<Opened> {
-  let current = parseUrl(url, name);
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    if (!deps.hosts(current)) {
-      deps.logger.warn("refused to download a file outside Discord's CDN", { host: current.host });
-      throw new DiscordFileError(
-        "discord_file_foreign_host",
-        `“${name}” points outside Discord (${current.host}), so the bot didn't download it; upload the image to Discord instead.`,
-      );
-    }
-    const response = await undiciFetch(current, { redirect: "manual", signal, dispatcher: deps.dispatcher });
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel().catch(() => {});
-      current = parseUrl(response.headers.get("location") ?? "", name, current);
-      continue;
-    }
-    if (response.status === 403 || response.status === 404 || response.status === 410) {
-      await response.body?.cancel().catch(() => {});
-      return { gone: true, status: response.status };
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => {});
-      throw new DiscordFileError(
-        "discord_file_download",
-        `Discord answered HTTP ${response.status} for “${name}”; try attaching it again.`,
-      );
-    }
-    const stream: ByteStream = { body: response.body ?? emptyBody() };
-    const contentType = response.headers.get("content-type");
-    if (contentType) stream.contentType = contentType;
-    const length = Number(response.headers.get("content-length") ?? Number.NaN);
-    if (Number.isFinite(length) && length >= 0) stream.contentLength = length;
-    return { stream };
+  const response = await openGuardedDownload(url, signal, {
+    allowedHost: deps.hosts,
+    // No headers: the bot token never goes to a CDN.
+    fetch: (hop, init) => undiciFetch(hop, { ...init, dispatcher: deps.dispatcher }),
+    maxRedirects: MAX_REDIRECTS,
+    errors: {
+      badUrl: (cause) =>
+        new DiscordFileError("discord_file_download", `Discord gave no usable link for “${name}”.`, {
+          cause,
+        }),
+      foreignHost: (hop) => {
+        deps.logger.warn("refused to download a file outside Discord's CDN", { host: hop.host });
+        return new DiscordFileError(
+          "discord_file_foreign_host",
+          `“${name}” points outside Discord (${hop.host}), so the bot didn't download it; upload the image to Discord instead.`,
+        );
+      },
+      tooManyRedirects: () =>
+        new DiscordFileError(
+          "discord_file_download",
+          `Discord redirected the download of “${name}” too often.`,
+        ),
+    },
+  });
+  if (response.status === 403 || response.status === 404 || response.status === 410) {
+    await discardBody(response);
+    return { gone: true, status: response.status };
   }
-  throw new DiscordFileError(
-    "discord_file_download",
-    `Discord redirected the download of “${name}” too often.`,
-  );
+  if (!response.ok) {
+    await discardBody(response);
+    throw new DiscordFileError(
+      "discord_file_download",
+      `Discord answered HTTP ${response.status} for “${name}”; try attaching it again.`,
+    );
+  }
+  return { stream: responseByteStream(response) };
 }
 
 /**
@@ -158,15 +158,3 @@ async function refetch(location: MessageLocation, name: string, deps: FileDeps):
 
 const gone = (name: string, cause?: unknown): DiscordFileError =>
   new DiscordFileError("discord_file_gone", `Discord no longer has “${name}”; attach it again.`, { cause });
-
-function parseUrl(value: string, name: string, base?: URL): URL {
-  try {
-    return new URL(value, base);
-  } catch (cause) {
-    throw new DiscordFileError("discord_file_download", `Discord gave no usable link for “${name}”.`, {
-      cause,
-    });
-  }
-}
-
-async function* emptyBody(): AsyncIterable<Uint8Array> {}

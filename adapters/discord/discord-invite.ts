@@ -113,7 +113,7 @@ function defaultIo(): InviteIo {
 
 /** Shaped like `src/cli` subcommands, for the CLI's table. */
 export const discordInviteSubcommand = {
-  summary: "Print the URL that adds the bot to a Discord server",
+  summary: "print the URL that adds the bot to a Discord server",
   usage: DISCORD_INVITE_USAGE,
   run: discordInviteCommand,
 };

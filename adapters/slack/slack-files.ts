@@ -1,5 +1,11 @@
 import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
+import {
+  discardBody,
+  openGuardedDownload,
+  responseByteStream,
+  sameOrigin,
+} from "../shared/guarded-download.js";
 import { missingFilesReadScope, neededScope, SlackFileError, slackErrorCode } from "./slack-errors.js";
 import type { TokenHostPolicy } from "./slack-hosts.js";
 import type { Fetch, SlackWeb } from "./slack-web.js";
@@ -28,53 +34,46 @@ export async function openSlackDownload(
   deps: FileDeps,
   signal: AbortSignal,
 ): Promise<ByteStream> {
-  let current = parseUrl(url, name);
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    if (!deps.tokenHosts(current)) {
-      deps.logger.warn("refused to download a file outside Slack", { host: current.host });
-      throw new SlackFileError(
-        "slack_file_foreign_host",
-        `“${name}” points outside Slack (${current.host}), so the bot didn't download it; upload the image to Slack instead.`,
+  const response = await openGuardedDownload(url, signal, {
+    allowedHost: deps.tokenHosts,
+    headers: (hop) => (deps.tokenHosts(hop) ? { authorization: `Bearer ${deps.token}` } : undefined),
+    refuseRedirect: (from, to) => {
+      if (sameOrigin(from, to)) return undefined;
+      deps.logger.warn("refused a file redirect to another host", { host: to.host });
+      return new SlackFileError(
+        "slack_file_redirect",
+        `Slack redirected the download of “${name}” to another host (${to.host}), so the bot didn't follow it; upload the image to Slack directly.`,
       );
-    }
-    const response = await deps.fetch(current, {
-      headers: { authorization: `Bearer ${deps.token}` },
-      redirect: "manual",
-      signal,
-    });
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel().catch(() => {});
-      const next = parseUrl(response.headers.get("location") ?? "", name, current);
-      if (next.host !== current.host || next.protocol !== current.protocol) {
-        deps.logger.warn("refused a file redirect to another host", { host: next.host });
-        throw new SlackFileError(
-          "slack_file_redirect",
-          `Slack redirected the download of “${name}” to another host (${next.host}), so the bot didn't follow it; upload the image to Slack directly.`,
+    },
+    fetch: deps.fetch,
+    maxRedirects: MAX_REDIRECTS,
+    errors: {
+      badUrl: (cause) =>
+        new SlackFileError("slack_file_download", `Slack gave no usable link for “${name}”.`, { cause }),
+      foreignHost: (hop) => {
+        deps.logger.warn("refused to download a file outside Slack", { host: hop.host });
+        return new SlackFileError(
+          "slack_file_foreign_host",
+          `“${name}” points outside Slack (${hop.host}), so the bot didn't download it; upload the image to Slack instead.`,
         );
-      }
-      current = next;
-      continue;
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => {});
-      throw downloadStatusError(response.status, name);
-    }
-    const contentType = response.headers.get("content-type") ?? undefined;
-    if (contentType !== undefined && /^\s*text\/html/i.test(contentType)) {
-      await response.body?.cancel().catch(() => {});
-      throw missingFilesReadScope(name);
-    }
-    const length = Number(response.headers.get("content-length"));
-    const stream: ByteStream = { body: response.body ?? emptyBody() };
-    if (contentType !== undefined) stream.contentType = contentType;
-    if (Number.isFinite(length) && length >= 0 && response.headers.has("content-length"))
-      stream.contentLength = length;
-    return stream;
+      },
+      tooManyRedirects: () =>
+        new SlackFileError(
+          "slack_file_redirect",
+          `Slack redirected the download of “${name}” too many times.`,
+        ),
+    },
+  });
+  if (!response.ok) {
+    await discardBody(response);
+    throw downloadStatusError(response.status, name);
   }
-  throw new SlackFileError(
-    "slack_file_redirect",
-    `Slack redirected the download of “${name}” too many times.`,
-  );
+  const stream = responseByteStream(response);
+  if (stream.contentType !== undefined && /^\s*text\/html/i.test(stream.contentType)) {
+    await discardBody(response);
+    throw missingFilesReadScope(name);
+  }
+  return stream;
 }
 
 /** A file from an event or files.info as a core attachment. */
@@ -179,13 +178,3 @@ function downloadStatusError(status: number, name: string): SlackFileError {
     `Slack answered HTTP ${status} for “${name}”; try attaching it again.`,
   );
 }
-
-function parseUrl(value: string, name: string, base?: URL): URL {
-  try {
-    return new URL(value, base);
-  } catch (cause) {
-    throw new SlackFileError("slack_file_download", `Slack gave no usable link for “${name}”.`, { cause });
-  }
-}
-
-async function* emptyBody(): AsyncIterable<Uint8Array> {}

@@ -102,7 +102,7 @@ export async function slackManifestCommand(argv: string[], io: ManifestIo = defa
 
 /** Shaped like `src/cli` subcommands, for the CLI's table. */
 export const slackManifestSubcommand = {
-  summary: "Print the Slack app manifest for your URL",
+  summary: "print the Slack app manifest for your URL",
   usage: SLACK_MANIFEST_USAGE,
   run: slackManifestCommand,
 };

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../config.js";
+import { SeedreamValidationError } from "../seedream/errors.js";
 import type { GenerateRequest, ImageGenerator } from "../seedream/types.js";
-import { BadCommandError, CancelledError } from "./errors.js";
+import { BadCommandError, CancelledError, QueueFullError, ReferenceImageError } from "./errors.js";
 import { type GenerationParams, parseCommand } from "./grammar.js";
 import { RunLimiter } from "./limits.js";
 import { cancelReply, errorSentence, preparingStatus, STOPPED_STATUS, waitingStatus } from "./messages.js";
@@ -182,7 +183,9 @@ export function createHandler(deps: HandlerDeps): Handler {
         await thread.updateStatus("Cancelled.").catch(() => {});
         return { outcome: "cancelled" };
       }
-      logger.warn("request rejected", {
+      // A user's own mistake is routine (info); anything else is worth an operator's look (warn).
+      const level = isUserMistake(error) ? "info" : "warn";
+      logger[level]("request rejected", {
         platform: request.platform,
         code: (error as { code?: unknown }).code,
         error,
@@ -201,4 +204,13 @@ export function createHandler(deps: HandlerDeps): Handler {
     handle,
     cancel: (platform, userId) => limiter.cancel(userKey(platform, userId)),
   };
+}
+
+function isUserMistake(error: unknown): boolean {
+  return (
+    error instanceof BadCommandError ||
+    error instanceof ReferenceImageError ||
+    error instanceof QueueFullError ||
+    error instanceof SeedreamValidationError
+  );
 }

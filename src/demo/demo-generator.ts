@@ -7,6 +7,7 @@ import type {
   ImageGenerator,
   ImageSize,
 } from "../seedream/types.js";
+import { abortableSleep, type Sleep } from "../sleep.js";
 
 /**
  * `SEEDREAM_PROVIDER=demo`: a local stand-in for the API so anyone can try the bot (and its
@@ -23,17 +24,20 @@ export interface DemoGeneratorOptions {
   /** Probability that one image of a group (n ≥ 2) is "blocked by moderation". */
   moderationRate?: number;
   random?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
 }
 
 const LONG_SIDE = 1024;
+
+const sleepUntilCancelled: Sleep = (ms, signal) =>
+  abortableSleep(ms, signal, () => new SeedreamAbortedError("aborted", "Demo generation was cancelled."));
 
 export function createDemoGenerator(options: DemoGeneratorOptions): ImageGenerator {
   const random = options.random ?? Math.random;
   const delayMs =
     options.delayMs ?? ((index) => (index === 0 ? 2_500 : 1_200 + Math.floor(random() * 1_300)));
   const moderationRate = options.moderationRate ?? 0.12;
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? sleepUntilCancelled;
 
   return {
     validate: options.validate,
@@ -135,20 +139,4 @@ function hash(text: string): number {
   let h = 0;
   for (const char of text) h = (h * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
   return h;
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new SeedreamAbortedError("aborted", "Demo generation was cancelled."));
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }
-    function onAbort() {
-      clearTimeout(timer);
-      reject(new SeedreamAbortedError("aborted", "Demo generation was cancelled."));
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

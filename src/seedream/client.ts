@@ -1,17 +1,12 @@
 import { Agent, type Dispatcher } from "undici";
+import { abortableSleep, type Sleep } from "../sleep.js";
 import { errorFromApi, seedreamError } from "./error-mapping.js";
 import type { SeedreamError } from "./errors.js";
 import { eventsFromJson, eventsFromSse, type TranslateContext } from "./events.js";
 import { type HttpSettings, header, readAll, send, sniffBody, transportError } from "./http.js";
 import { modelCapabilities } from "./models.js";
 import { authorizationHeader, type ProviderId, type ProviderProfile, resolveProvider } from "./providers.js";
-import {
-  abortableSleep,
-  DEFAULT_RETRY_POLICY,
-  parseRetryAfter,
-  type RetryPolicy,
-  retryDelay,
-} from "./retry.js";
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy, retryDelay } from "./retry.js";
 import { decodeSse } from "./sse.js";
 import type { GenerateOptions, GenerateRequest, GenerationEvent, ImageGenerator } from "./types.js";
 import { validateRequest } from "./validate.js";
@@ -41,7 +36,7 @@ export interface SeedreamClientOptions {
   maxRetries?: number;
   retryPolicy?: Partial<Omit<RetryPolicy, "maxRetries">>;
   random?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
   now?: () => number;
   onRetry?: (info: RetryInfo) => void;
   userAgent?: string;

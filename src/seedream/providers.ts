@@ -5,6 +5,9 @@
 
 export type ProviderId = "ark" | "byteplus" | "dmxapi" | "modelverse";
 
+/** The Seedream versions a user can pick by number (`--model 4.5`). */
+export type ModelAlias = "3.0" | "4.0" | "4.5" | "5.0";
+
 export interface ProviderProfile {
   id: ProviderId;
   /** Human name for status lines and errors. */
@@ -15,11 +18,36 @@ export interface ProviderProfile {
   auth: "bearer" | "raw";
   /** The body field that carries reference images. */
   referenceField: "image" | "images";
+  /** The id this provider knows each Seedream version by: vendors spell them differently. */
+  modelIds: Readonly<Record<ModelAlias, string>>;
   /** Model used when neither the request nor SEEDREAM_MODEL names one: the provider's Seedream 4.5 id. */
   defaultModel: string;
   /** DMXAPI strips the watermark whatever we ask; we still send `watermark: false` explicitly. */
   forcesWatermarkOff: boolean;
 }
+
+const ARK_MODEL_IDS: Readonly<Record<ModelAlias, string>> = {
+  "3.0": "doubao-seedream-3-0-t2i-250415",
+  "4.0": "doubao-seedream-4-0-250828",
+  "4.5": "doubao-seedream-4-5-251128",
+  "5.0": "doubao-seedream-5-0-260128",
+};
+
+/** BytePlus serves the same snapshots as Ark, without the `doubao-` prefix. */
+const BYTEPLUS_MODEL_IDS: Readonly<Record<ModelAlias, string>> = {
+  "3.0": "seedream-3-0-t2i-250415",
+  "4.0": "seedream-4-0-250828",
+  "4.5": "seedream-4-5-251128",
+  "5.0": "seedream-5-0-260128",
+};
+
+/** Modelverse names versions with a dot and no snapshot date. */
+const MODELVERSE_MODEL_IDS: Readonly<Record<ModelAlias, string>> = {
+  "3.0": "doubao-seedream-3.0-t2i",
+  "4.0": "doubao-seedream-4.0",
+  "4.5": "doubao-seedream-4.5",
+  "5.0": "doubao-seedream-5.0",
+};
 
 export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
   ark: {
@@ -28,7 +56,8 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
     baseUrl: "https://ark.cn-beijing.volces.com/api/v3",
     auth: "bearer",
     referenceField: "image",
-    defaultModel: "doubao-seedream-4-5-251128",
+    modelIds: ARK_MODEL_IDS,
+    defaultModel: ARK_MODEL_IDS["4.5"],
     forcesWatermarkOff: false,
   },
   byteplus: {
@@ -37,7 +66,8 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
     baseUrl: "https://ark.ap-southeast.bytepluses.com/api/v3",
     auth: "bearer",
     referenceField: "image",
-    defaultModel: "seedream-4-5-251128",
+    modelIds: BYTEPLUS_MODEL_IDS,
+    defaultModel: BYTEPLUS_MODEL_IDS["4.5"],
     forcesWatermarkOff: false,
   },
   dmxapi: {
@@ -46,7 +76,8 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
     baseUrl: "https://www.dmxapi.cn/v1",
     auth: "raw",
     referenceField: "image",
-    defaultModel: "doubao-seedream-4-5-251128",
+    modelIds: ARK_MODEL_IDS,
+    defaultModel: ARK_MODEL_IDS["4.5"],
     forcesWatermarkOff: true,
   },
   modelverse: {
@@ -55,13 +86,18 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
     baseUrl: "https://api.modelverse.cn/v1",
     auth: "bearer",
     referenceField: "images",
-    defaultModel: "doubao-seedream-4.5",
+    modelIds: MODELVERSE_MODEL_IDS,
+    defaultModel: MODELVERSE_MODEL_IDS["4.5"],
     forcesWatermarkOff: false,
   },
 };
 
 export function isProviderId(value: string): value is ProviderId {
   return Object.hasOwn(PROVIDERS, value);
+}
+
+export function isModelAlias(value: string): value is ModelAlias {
+  return Object.hasOwn(ARK_MODEL_IDS, value);
 }
 
 /** The profile with SEEDREAM_BASE_URL (when set) taking precedence over the profile's own URL. */

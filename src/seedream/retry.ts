@@ -39,22 +39,3 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
 }
-
-/** A sleep that an abort cuts short (rejecting with the signal's reason). */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}

@@ -1,8 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FakeScenario, FakeSeedream } from "../fakes/seedream-server.js";
-import { startFakeSeedream } from "../fakes/seedream-server.js";
 import { bytesAttachment, inspectDataUri, solidImage } from "./attachments.js";
-import { createHarness, type Harness, incoming, SECRET, threadWithRefetch } from "./harness.js";
+import { createHarness, type Harness, incoming, SECRET, threadWithRefetch, useHarness } from "./harness.js";
 import { RecordingThread } from "./recording-thread.js";
 
 /** The handler end to end: real client, fake Seedream, memory store, recording threads. */
@@ -10,17 +9,9 @@ import { RecordingThread } from "./recording-thread.js";
 let fake: FakeSeedream;
 let harness: Harness;
 
-beforeAll(async () => {
-  fake = await startFakeSeedream();
-  harness = await createHarness(fake);
-});
-afterAll(async () => {
-  await harness.close();
-  await fake.close();
-});
-afterEach(() => {
-  fake.releaseAll();
-  fake.reset();
+useHarness((started, wired) => {
+  fake = started;
+  harness = wired;
 });
 
 describe("commands", () => {

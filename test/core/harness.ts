@@ -1,10 +1,11 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { type Config, parseConfig } from "../../src/config.js";
 import { createHandler, type Handler } from "../../src/core/handler.js";
 import type { Attachment, IncomingRequest, StoredImageRef } from "../../src/core/ports.js";
 import type { Clock } from "../../src/core/runtime.js";
 import { type BotStore, openStore } from "../../src/core/store.js";
 import { createSeedreamClient, type SeedreamClient } from "../../src/seedream/client.js";
-import type { FakeSeedream } from "../fakes/seedream-server.js";
+import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { bytesAttachment } from "./attachments.js";
 import { RecordingThread, type RecordingThreadOptions } from "./recording-thread.js";
 
@@ -83,6 +84,28 @@ export async function createHarness(
       await store.close();
     },
   };
+}
+
+/**
+ * One fake Seedream and one harness for a test file, handed to `assign` once both are up. After
+ * each test the fake releases its gated images (so no run is left waiting) and forgets what it saw.
+ */
+export function useHarness(assign: (fake: FakeSeedream, harness: Harness) => void): void {
+  let fake: FakeSeedream | undefined;
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    fake = await startFakeSeedream();
+    harness = await createHarness(fake);
+    assign(fake, harness);
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await fake?.close();
+  });
+  afterEach(() => {
+    fake?.releaseAll();
+    fake?.reset();
+  });
 }
 
 let nextUser = 1;

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
-import { createHarness, type Harness, incoming } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import type { FakeSeedream } from "../fakes/seedream-server.js";
+import { type Harness, incoming, useHarness } from "./harness.js";
 import { RecordingThread } from "./recording-thread.js";
 
 /** Live delivery through the real client against the fake Seedream server. */
@@ -8,17 +8,9 @@ import { RecordingThread } from "./recording-thread.js";
 let fake: FakeSeedream;
 let harness: Harness;
 
-beforeAll(async () => {
-  fake = await startFakeSeedream();
-  harness = await createHarness(fake);
-});
-afterAll(async () => {
-  await harness.close();
-  await fake.close();
-});
-afterEach(() => {
-  fake.releaseAll();
-  fake.reset();
+useHarness((started, wired) => {
+  fake = started;
+  harness = wired;
 });
 
 describe("a generation run", () => {

@@ -1,23 +1,15 @@
 import { randomBytes } from "node:crypto";
 import sharp from "sharp";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { nextEvent } from "../fakes/discord-client-events.js";
-import { type DiscordHarness, SEEDREAM_KEY, sha256, startDiscordHarness, uploadOf } from "./harness.js";
+import { type DiscordHarness, SEEDREAM_KEY, sha256, uploadOf, useDiscordHarness } from "./harness.js";
 
 const TEN_MIB = 10 * 1024 * 1024;
 let h: DiscordHarness;
 
-beforeAll(async () => {
-  // Discord's own upload limit for most users, and the cap the tests below hit.
-  h = await startDiscordHarness({ env: { MAX_REFERENCE_BYTES: String(TEN_MIB) } });
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(() => {
-  h.seedream.reset();
-  h.fake.messages.skipToEnd();
-  h.fake.edits.skipToEnd();
+// Default configuration: the 20 MB attachment below is over the default reference cap.
+useDiscordHarness((started) => {
+  h = started;
 });
 
 /** Sends a mention and resolves with the first message the bot answers it with. */
@@ -57,7 +49,7 @@ describe("requests that cannot be served get one clear reply, and the bot carrie
     expect(await conversation(sent.id)).toEqual({
       replies: [
         "Preparing 1 reference image…",
-        "“big.png” is larger than 10 MB, the limit for reference images.",
+        "“big.png” is larger than 15 MB, the limit for reference images.",
       ],
       edits: ["Stopped before generating (see the message below)."],
     });

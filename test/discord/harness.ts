@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import sharp from "sharp";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { type DiscordHandle, type StartDiscordOptions, startDiscord } from "../../adapters/discord/index.js";
 import { type BotRuntime, createRuntime } from "../../src/app.js";
 import { type Config, parseConfig } from "../../src/config.js";
@@ -7,6 +8,8 @@ import { createLogger } from "../../src/logger.js";
 import { createSeedreamClient } from "../../src/seedream/client.js";
 import { FakeDiscord, type FakeDiscordOptions, type PostedMessage } from "../fakes/discord.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
+import { dataUriBytes } from "../helpers/data-uri.js";
+import { RecordingLog } from "../helpers/recording-log.js";
 
 /**
  * The Discord adapter wired as in production, on fakes: the real discord.js client logs in to
@@ -15,30 +18,6 @@ import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.j
  */
 
 export const SEEDREAM_KEY = "sk-discord-test-secret-0123456789";
-
-export class RecordingLog {
-  readonly lines: string[] = [];
-  private waiters: Array<{ pattern: RegExp; count: number; resolve: () => void }> = [];
-
-  write = (line: string): void => {
-    this.lines.push(line);
-    this.waiters = this.waiters.filter((waiter) => {
-      if (this.count(waiter.pattern) < waiter.count) return true;
-      waiter.resolve();
-      return false;
-    });
-  };
-
-  count(pattern: RegExp): number {
-    return this.lines.filter((line) => pattern.test(line)).length;
-  }
-
-  /** Resolves once `count` lines match `pattern`. */
-  waitFor(pattern: RegExp, count = 1): Promise<void> {
-    if (this.count(pattern) >= count) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ pattern, count, resolve }));
-  }
-}
 
 export interface DiscordHarness {
   fake: FakeDiscord;
@@ -106,15 +85,35 @@ export async function startDiscordHarness(
   };
 }
 
+/**
+ * One harness for a test file, handed to `assign` once it is up and closed after the file.
+ * Before each test the fake Seedream is reset and the recorded output skipped, so each test
+ * walks only the output it caused.
+ */
+export function useDiscordHarness(
+  assign: (h: DiscordHarness) => void,
+  options: Parameters<typeof startDiscordHarness>[0] = {},
+): void {
+  let h: DiscordHarness | undefined;
+  beforeAll(async () => {
+    h = await startDiscordHarness(options);
+    assign(h);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  beforeEach(() => {
+    h?.seedream.reset();
+    h?.fake.messages.skipToEnd();
+    h?.fake.edits.skipToEnd();
+  });
+}
+
 export const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 /** The bytes of each `data:` reference a Seedream request carried, in order. */
 export function referenceBytes(body: Record<string, unknown> | undefined): Buffer[] {
-  return ([] as unknown[]).concat(body?.image ?? []).map((uri) => {
-    const match = /^data:[^;,]+;base64,(.*)$/s.exec(String(uri));
-    if (!match) throw new Error(`not a base64 data URI: ${String(uri).slice(0, 40)}`);
-    return Buffer.from(match[1] ?? "", "base64");
-  });
+  return ([] as unknown[]).concat(body?.image ?? []).map(dataUriBytes);
 }
 
 export function solidPng(background: string, width = 80, height = 60): Promise<Buffer> {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { PostedMessage } from "../fakes/discord.js";
 import {
   type DiscordHarness,
@@ -6,26 +6,19 @@ import {
   referenceBytes,
   sha256,
   solidPng,
-  startDiscordHarness,
   uploadOf,
+  useDiscordHarness,
 } from "./harness.js";
 
 let h: DiscordHarness;
 let red: Buffer;
 let blue: Buffer;
 
+useDiscordHarness((started) => {
+  h = started;
+});
 beforeAll(async () => {
-  h = await startDiscordHarness();
   [red, blue] = await Promise.all([solidPng("#d02030"), solidPng("#2040d0")]);
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(() => {
-  h.seedream.reset();
-  // Each test walks only the output it caused.
-  h.fake.messages.skipToEnd();
-  h.fake.edits.skipToEnd();
 });
 
 /** Resolves with the edit that put a summary into the status message `statusId`. */

@@ -1,28 +1,22 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   type DiscordHarness,
   NOBODY,
   referenceBytes,
   sha256,
   solidPng,
-  startDiscordHarness,
   uploadOf,
+  useDiscordHarness,
 } from "./harness.js";
 
 let h: DiscordHarness;
 let green: Buffer;
 
+useDiscordHarness((started) => {
+  h = started;
+});
 beforeAll(async () => {
-  h = await startDiscordHarness();
   green = await solidPng("#20a040");
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(() => {
-  h.seedream.reset();
-  h.fake.messages.skipToEnd();
-  h.fake.edits.skipToEnd();
 });
 
 const editsOf = (interactionId: string) =>

@@ -5,7 +5,8 @@ import { parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { FakeDiscord, type FakeDiscordOptions, Intent } from "../fakes/discord.js";
 import { nextEvent } from "../fakes/discord-client-events.js";
-import { RecordingLog, referenceBytes, sha256, solidPng, startDiscordHarness } from "./harness.js";
+import { RecordingLog } from "../helpers/recording-log.js";
+import { referenceBytes, sha256, solidPng, startDiscordHarness } from "./harness.js";
 
 /** Start-up against a fake Discord, with the demo generator (no Seedream needed to log in). */
 const cleanups: Array<() => Promise<void>> = [];

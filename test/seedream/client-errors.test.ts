@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   SeedreamAccountError,
   SeedreamAuthError,
@@ -11,15 +11,13 @@ import {
   SeedreamServerError,
   SeedreamTimeoutError,
 } from "../../src/seedream/errors.js";
-import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
-import { API_KEY, caught, clientFor, collect } from "./helpers.js";
+import type { FakeSeedream } from "../fakes/seedream-server.js";
+import { API_KEY, caught, clientFor, collect, useFakeSeedream } from "./helpers.js";
 
 let fake: FakeSeedream;
-beforeAll(async () => {
-  fake = await startFakeSeedream();
+useFakeSeedream((started) => {
+  fake = started;
 });
-beforeEach(() => fake.reset());
-afterAll(() => fake.close());
 
 async function failureFor(status: number, code: string, extra: { message?: string; param?: string } = {}) {
   fake.setScenario({ error: { status, code, ...extra } });

@@ -1,19 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RetryInfo } from "../../src/seedream/client.js";
 import {
   SeedreamAbortedError,
   type SeedreamError,
   SeedreamRateLimitError,
 } from "../../src/seedream/errors.js";
-import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
-import { caught, clientFor, collect } from "./helpers.js";
+import type { FakeSeedream } from "../fakes/seedream-server.js";
+import { caught, clientFor, collect, useFakeSeedream } from "./helpers.js";
 
 let fake: FakeSeedream;
-beforeAll(async () => {
-  fake = await startFakeSeedream();
+useFakeSeedream((started) => {
+  fake = started;
 });
-beforeEach(() => fake.reset());
-afterAll(() => fake.close());
 
 /** A sleep that only records what it was asked to wait. */
 function recordingSleep() {

@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SeedreamInvalidParameterError } from "../../src/seedream/errors.js";
-import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
-import { API_KEY, caught, clientFor, collect, fakeHash, hashed } from "./helpers.js";
+import type { FakeSeedream } from "../fakes/seedream-server.js";
+import { API_KEY, caught, clientFor, collect, fakeHash, hashed, useFakeSeedream } from "./helpers.js";
 
 let fake: FakeSeedream;
-beforeAll(async () => {
-  fake = await startFakeSeedream();
+useFakeSeedream((started) => {
+  fake = started;
 });
-beforeEach(() => fake.reset());
-afterAll(() => fake.close());
 
 const image = async (index: number, extra: Record<string, unknown> = {}) => ({
   type: "image",

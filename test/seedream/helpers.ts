@@ -1,10 +1,22 @@
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { SeedreamClient, SeedreamClientOptions } from "../../src/seedream/client.js";
 import { createSeedreamClient } from "../../src/seedream/client.js";
 import type { GenerationEvent } from "../../src/seedream/types.js";
 import { sha256 } from "../fakes/jpeg.js";
-import type { FakeSeedream } from "../fakes/seedream-server.js";
+import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 
 export const API_KEY = "sk-test-7f3a9c2e51d84b06";
+
+/** One fake Seedream for a test file, handed to `assign` once it is up and reset before each test. */
+export function useFakeSeedream(assign: (fake: FakeSeedream) => void): void {
+  let fake: FakeSeedream | undefined;
+  beforeAll(async () => {
+    fake = await startFakeSeedream();
+    assign(fake);
+  });
+  beforeEach(() => fake?.reset());
+  afterAll(() => fake?.close());
+}
 
 export function clientFor(fake: FakeSeedream, options: Partial<SeedreamClientOptions> = {}): SeedreamClient {
   return createSeedreamClient({

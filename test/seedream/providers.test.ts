@@ -1,15 +1,13 @@
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from "undici";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PROVIDERS, resolveProvider } from "../../src/seedream/providers.js";
-import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
-import { API_KEY, clientFor, collect } from "./helpers.js";
+import type { FakeSeedream } from "../fakes/seedream-server.js";
+import { API_KEY, clientFor, collect, useFakeSeedream } from "./helpers.js";
 
 let fake: FakeSeedream;
-beforeAll(async () => {
-  fake = await startFakeSeedream();
+useFakeSeedream((started) => {
+  fake = started;
 });
-beforeEach(() => fake.reset());
-afterAll(() => fake.close());
 
 const refs = ["data:image/png;base64,AAAA", "https://example.com/b.jpeg"];
 

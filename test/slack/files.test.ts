@@ -7,8 +7,8 @@ let h: SlackHarness;
 let png: Buffer;
 
 beforeAll(async () => {
-  // A 10 MB reference cap, so a 20 MB file is over it.
-  h = await startSlackHarness({ MAX_REFERENCE_BYTES: String(10 * 1024 * 1024) });
+  // Default configuration: a 20 MB file is over the default reference cap.
+  h = await startSlackHarness();
   png = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#3a7" } })
     .png()
     .toBuffer();
@@ -61,11 +61,11 @@ describe("reference files from Slack", () => {
     const big = Buffer.concat([png, Buffer.alloc(20 * 1024 * 1024 - png.length)]);
     const honest = h.api.addFile({ bytes: big, name: "huge.png" });
     const [first] = await mentionWith("C0BIGFILE1", [honest]);
-    expect(first).toMatch(/“huge\.png” is larger than 10 MB/);
+    expect(first).toMatch(/“huge\.png” is larger than 15 MB/);
 
     const liar = h.api.addFile({ bytes: big, name: "liar.png", size: 1000 });
     const [second] = await mentionWith("C0BIGFILE2", [liar]);
-    expect(second).toMatch(/“liar\.png” is larger than 10 MB/);
+    expect(second).toMatch(/“liar\.png” is larger than 15 MB/);
     expect(h.seedream.requests).toEqual([]);
   });
 

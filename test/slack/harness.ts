@@ -6,6 +6,7 @@ import { createSeedreamClient } from "../../src/seedream/client.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { FakeSlackApi } from "../fakes/slack-api.js";
 import { mention, SlackEventSender } from "../fakes/slack-events.js";
+import { RecordingLog } from "../helpers/recording-log.js";
 
 /**
  * The Slack adapter wired as in production, on fakes: a real Bolt app on 127.0.0.1:0 receiving
@@ -16,47 +17,6 @@ import { mention, SlackEventSender } from "../fakes/slack-events.js";
 
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 export const SEEDREAM_KEY = "sk-slack-test-secret-0123456789";
-
-export class RecordingLog {
-  readonly lines: string[] = [];
-  private waiters: Array<{ pattern: RegExp; count: number; resolve: () => void }> = [];
-
-  write = (line: string): void => {
-    this.lines.push(line);
-    this.waiters = this.waiters.filter((waiter) => {
-      if (this.count(waiter.pattern) < waiter.count) return true;
-      waiter.resolve();
-      return false;
-    });
-  };
-
-  count(pattern: RegExp): number {
-    return this.lines.filter((line) => pattern.test(line)).length;
-  }
-
-  /** Resolves once `count` lines match `pattern`; rejects with the log after `timeoutMs`. */
-  waitFor(pattern: RegExp, count = 1, timeoutMs = 10_000): Promise<void> {
-    if (this.count(pattern) >= count) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new Error(
-            `timed out waiting for ${count} log line(s) matching ${pattern}:\n${this.lines.join("\n")}`,
-          ),
-        );
-      }, timeoutMs);
-      timer.unref();
-      this.waiters.push({
-        pattern,
-        count,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
-  }
-}
 
 export interface SlackHarness {
   api: FakeSlackApi;
@@ -137,11 +97,4 @@ export async function startSlackHarness(
       await Promise.allSettled([api.close(), seedream.close()]);
     },
   };
-}
-
-/** The bytes of a `data:` URI. */
-export function dataUriBytes(uri: unknown): Buffer {
-  const match = /^data:[^;,]+;base64,(.*)$/s.exec(String(uri));
-  if (!match) throw new Error(`not a base64 data URI: ${String(uri).slice(0, 40)}`);
-  return Buffer.from(match[1] ?? "", "base64");
 }

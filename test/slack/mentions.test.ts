@@ -1,7 +1,8 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256 } from "../fakes/jpeg.js";
-import { dataUriBytes, type SlackHarness, startSlackHarness } from "./harness.js";
+import { dataUriBytes } from "../helpers/data-uri.js";
+import { type SlackHarness, startSlackHarness } from "./harness.js";
 
 let h: SlackHarness;
 let red: Buffer;

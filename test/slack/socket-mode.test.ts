@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256 } from "../fakes/jpeg.js";
-import { dataUriBytes, type SlackHarness, startSlackHarness } from "./harness.js";
+import { dataUriBytes } from "../helpers/data-uri.js";
+import { type SlackHarness, startSlackHarness } from "./harness.js";
 import { FakeSocketMode } from "./socket-mode-fake.js";
 
 let h: SlackHarness;
