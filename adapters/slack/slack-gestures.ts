@@ -1,5 +1,6 @@
 import { type GrammarDefaults, parseCommand } from "../../src/core/grammar.js";
 import type { Handler } from "../../src/core/handler.js";
+import { errorSentence } from "../../src/core/messages.js";
 import type { IncomingRequest } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
 import type { Logger } from "../../src/logger.js";
@@ -30,8 +31,6 @@ export interface GestureDeps {
 
 /** Message subtypes that are a person writing (others are edits, joins, bot posts…). */
 const HUMAN_SUBTYPES = new Set([undefined, "file_share", "thread_broadcast"]);
-
-const SOMETHING_WENT_WRONG = "Something went wrong inside the bot; the error has been logged.";
 
 export async function onSlashCommand(
   deps: GestureDeps,
@@ -88,7 +87,7 @@ export async function onSlashCommand(
     await run(deps, request, thread);
   } catch (error) {
     deps.logger.error("slash command failed", { channel, error });
-    await privately(SOMETHING_WENT_WRONG).catch(() => {});
+    await privately(errorSentence(error)).catch(() => {});
   }
 }
 
@@ -136,7 +135,7 @@ export async function onMessageEvent(
   } catch (error) {
     deps.logger.error("mention failed", { channel, ts, error });
     await deps.thread.web
-      .postMessage(channel, escapeSlackText(SOMETHING_WENT_WRONG), threadTs)
+      .postMessage(channel, escapeSlackText(errorSentence(error)), threadTs)
       .catch(() => {});
   }
 }

@@ -1,5 +1,4 @@
 import { isBotError } from "../errors.js";
-import { SeedreamError } from "../seedream/errors.js";
 import type { ImageFailureKind } from "../seedream/types.js";
 
 /**
@@ -89,54 +88,10 @@ export function cancelReply(count: number): string {
   return count === 0 ? "You have nothing running or waiting to cancel." : "Cancelled.";
 }
 
-const withRequestId = (sentence: string, error: SeedreamError): string =>
-  error.requestId ? `${sentence} (request id: ${error.requestId})` : sentence;
-
-function seedreamSentence(error: SeedreamError): string {
-  switch (error.code) {
-    case "moderation_prompt":
-      return "Seedream's content filter blocked the prompt; try rewording it.";
-    case "moderation_reference":
-      return "Seedream's content filter blocked a reference image; try a different image.";
-    case "moderation_output":
-    case "moderation":
-      return "Seedream's content filter blocked the result; try a different prompt.";
-    case "rate_limited":
-      return "Seedream is busy right now (rate limit reached); please try again in a minute.";
-    case "auth":
-      return "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY.";
-    case "account":
-      return "Seedream refused the request because of a problem with the bot's account; an admin needs to check it.";
-    case "invalid_parameter":
-      return error.param
-        ? `Seedream rejected the request: the ${error.param} value isn't accepted.`
-        : "Seedream rejected the request as invalid.";
-    case "validation":
-      // Raised locally, before any call: its message is written for users and says how to fix it.
-      return error.userMessage;
-    case "model_unavailable":
-      return "That model isn't available on the bot's Seedream account; try --model 4.5, or ask an admin to enable it.";
-    case "server":
-      return "Seedream had an internal error; please try again.";
-    case "timeout":
-      return "Seedream took too long to answer; please try again.";
-    case "network":
-      return "The bot could not reach Seedream; please try again later.";
-    case "aborted":
-      return "Cancelled.";
-    case "protocol":
-      return "Seedream sent an answer the bot could not read; please try again.";
-    default:
-      return "Seedream could not generate the image; please try again.";
-  }
-}
-
 /** The one sentence a user sees for any error. */
 export function errorSentence(error: unknown): string {
-  if (error instanceof SeedreamError) {
-    const sentence = seedreamSentence(error);
-    return error.code === "validation" ? sentence : withRequestId(sentence, error);
-  }
+  // Every error we raise carries its sentence; Seedream's are worded once, with the request id,
+  // in src/seedream/error-mapping.ts.
   if (isBotError(error)) return error.userMessage;
   return "Something went wrong inside the bot; the error has been logged.";
 }

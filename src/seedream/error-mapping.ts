@@ -43,37 +43,37 @@ export function userSentence(
 ): string {
   switch (code) {
     case "moderation_prompt":
-      return "Seedream's content filter blocked the prompt";
+      return "Seedream's content filter blocked the prompt; try rewording it";
     case "moderation_reference":
-      return "Seedream's content filter blocked a reference image";
+      return "Seedream's content filter blocked a reference image; try a different image";
     case "moderation_output":
-      return "Seedream's content filter blocked the generated image";
+      return "Seedream's content filter blocked the generated image; try a different prompt";
     case "moderation":
-      return "Seedream's content filter blocked this request";
+      return "Seedream's content filter blocked this request; try a different prompt";
     case "rate_limited":
-      return "Seedream is busy (rate limit reached); try again in a minute";
+      return "Seedream is busy right now (rate limit reached); please try again in a minute";
     case "auth":
-      return "The bot's Seedream API key was rejected — ask the bot's admin to check SEEDREAM_API_KEY";
+      return "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY";
     case "account":
-      return "The bot's Seedream account cannot generate images (billing or access) — ask the bot's admin to check it";
+      return "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it";
     case "invalid_parameter":
       return context.param
-        ? `Seedream rejected the request's ${context.param} value`
+        ? `Seedream rejected the request: its ${context.param} value isn't accepted`
         : "Seedream rejected the request as invalid";
     case "validation":
       return "The request does not fit the model";
     case "model_unavailable":
-      return `${context.model ? `The model ${context.model}` : "The model"} is not available on the bot's Seedream account — ask the bot's admin to check SEEDREAM_MODEL`;
+      return `${context.model ? `The model ${context.model}` : "That model"} isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it`;
     case "server":
-      return "Seedream had an internal error; try again";
+      return "Seedream had an internal error; please try again";
     case "timeout":
-      return "Seedream took too long to answer; try again, perhaps with fewer images";
+      return "Seedream took too long to answer; please try again, perhaps with fewer images";
     case "network":
-      return "The bot lost its connection to Seedream; try again";
+      return "The bot could not reach Seedream; please try again later";
     case "aborted":
-      return "The generation was cancelled";
+      return "Cancelled";
     case "protocol":
-      return "Seedream sent a reply the bot could not read; try again";
+      return "Seedream sent an answer the bot could not read; please try again";
   }
 }
 

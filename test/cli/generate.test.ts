@@ -128,7 +128,7 @@ describe("seedream-bot generate", () => {
     const run = runCli(["generate", "a fox", "--out", join(workDir, "denied")]);
     expect(await run.exit).toBe(1);
     expect(run.stderr()).toContain(
-      "error: The bot's Seedream API key was rejected — ask the bot's admin to check SEEDREAM_API_KEY (request id 0217fake00000000).",
+      "error: Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY (request id 0217fake00000000).",
     );
     expect(run.stderr() + run.lines.join("\n")).not.toContain(API_KEY);
   });

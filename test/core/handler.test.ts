@@ -64,41 +64,41 @@ describe("request-level failures: one clear message, never the key", () => {
     {
       name: "prompt blocked",
       scenario: { error: { status: 400, code: "InputTextSensitiveContentDetected" } },
-      sentence: "Seedream's content filter blocked the prompt; try rewording it.",
+      sentence: "Seedream's content filter blocked the prompt; try rewording it",
     },
     {
       name: "bad key (the API echoes it)",
       scenario: {
         error: { status: 401, code: "AuthenticationError", message: `The API key ${SECRET} is invalid.` },
       },
-      sentence: "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY.",
+      sentence: "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY",
     },
     {
       name: "account overdue",
       scenario: { error: { status: 403, code: "AccountOverdueError" } },
       sentence:
-        "Seedream refused the request because of a problem with the bot's account; an admin needs to check it.",
+        "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it",
     },
     {
       name: "model unavailable",
       scenario: { error: { status: 404, code: "InvalidEndpointOrModel.NotFound" } },
       sentence:
-        "That model isn't available on the bot's Seedream account; try --model 4.5, or ask an admin to enable it.",
+        "The model doubao-seedream-4-5-251128 isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it",
     },
     {
       name: "rate limited after every retry",
       scenario: { error: { status: 429, code: "RateLimitExceeded.EndpointIPM" } },
-      sentence: "Seedream is busy right now (rate limit reached); please try again in a minute.",
+      sentence: "Seedream is busy right now (rate limit reached); please try again in a minute",
     },
     {
       name: "server error after every retry",
       scenario: { error: { status: 500, code: "InternalServiceError" } },
-      sentence: "Seedream had an internal error; please try again.",
+      sentence: "Seedream had an internal error; please try again",
     },
     {
       name: "invalid parameter",
       scenario: { error: { status: 400, code: "InvalidParameter", param: "size" } },
-      sentence: "Seedream rejected the request: the size value isn't accepted.",
+      sentence: "Seedream rejected the request: its size value isn't accepted",
     },
   ];
 
@@ -110,7 +110,7 @@ describe("request-level failures: one clear message, never the key", () => {
 
       expect(result.outcome).toBe("failed");
       const requestId = fake.requests.at(-1)?.requestId;
-      expect(thread.texts).toEqual([`${sentence} (request id: ${requestId})`]);
+      expect(thread.texts).toEqual([`${sentence} (request id ${requestId}).`]);
       expect(thread.images).toEqual([]);
       expect(thread.lastStatus).toBe("Failed: no image delivered (0 s).");
       const everything = JSON.stringify(thread.events);
@@ -125,7 +125,7 @@ describe("request-level failures: one clear message, never the key", () => {
     const photo = bytesAttachment("photo.png", await solidImage(64, 64, "png"));
     await harness.handler.handle(incoming("make it night", { attachments: [photo] }), thread);
     expect(thread.texts).toEqual([
-      `Seedream's content filter blocked a reference image; try a different image. (request id: ${fake.requests[0]?.requestId})`,
+      `Seedream's content filter blocked a reference image; try a different image (request id ${fake.requests[0]?.requestId}).`,
     ]);
   });
 
@@ -137,7 +137,7 @@ describe("request-level failures: one clear message, never the key", () => {
       const result = await silent.handler.handle(incoming("a slow painting"), thread);
       expect(result.outcome).toBe("failed");
       expect(thread.texts).toHaveLength(1);
-      expect(thread.texts[0]).toMatch(/^Seedream took too long to answer; please try again\./);
+      expect(thread.texts[0]).toMatch(/^Seedream took too long to answer; please try again, perhaps with fewer images \(request id|^Seedream took too long to answer; please try again, perhaps with fewer images\./);
       expect(JSON.stringify(thread.events)).not.toContain(SECRET);
     } finally {
       await silent.close();

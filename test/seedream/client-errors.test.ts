@@ -33,42 +33,42 @@ describe("API errors map to one class and one sentence each", () => {
       "InputTextSensitiveContentDetected",
       SeedreamModerationError,
       "moderation_prompt",
-      "Seedream's content filter blocked the prompt",
+      "Seedream's content filter blocked the prompt; try rewording it",
     ],
     [
       400,
       "InputImageSensitiveContentDetected.PolicyViolation",
       SeedreamModerationError,
       "moderation_reference",
-      "Seedream's content filter blocked a reference image",
+      "Seedream's content filter blocked a reference image; try a different image",
     ],
     [
       400,
       "OutputImageSensitiveContentDetected",
       SeedreamModerationError,
       "moderation_output",
-      "Seedream's content filter blocked the generated image",
+      "Seedream's content filter blocked the generated image; try a different prompt",
     ],
     [
       400,
       "SensitiveContentDetected.SevereViolation",
       SeedreamModerationError,
       "moderation",
-      "Seedream's content filter blocked this request",
+      "Seedream's content filter blocked this request; try a different prompt",
     ],
     [
       400,
       "InputTextRiskDetection",
       SeedreamModerationError,
       "moderation",
-      "Seedream's content filter blocked this request",
+      "Seedream's content filter blocked this request; try a different prompt",
     ],
     [
       400,
       "sensitive_check_error",
       SeedreamModerationError,
       "moderation",
-      "Seedream's content filter blocked this request",
+      "Seedream's content filter blocked this request; try a different prompt",
     ],
     [
       400,
@@ -96,79 +96,79 @@ describe("API errors map to one class and one sentence each", () => {
       "AuthenticationError",
       SeedreamAuthError,
       "auth",
-      "The bot's Seedream API key was rejected — ask the bot's admin to check SEEDREAM_API_KEY",
+      "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY",
     ],
     [
       401,
       "auth_error",
       SeedreamAuthError,
       "auth",
-      "The bot's Seedream API key was rejected — ask the bot's admin to check SEEDREAM_API_KEY",
+      "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY",
     ],
     [
       403,
       "AccountOverdueError",
       SeedreamAccountError,
       "account",
-      "The bot's Seedream account cannot generate images (billing or access) — ask the bot's admin to check it",
+      "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it",
     ],
     [
       403,
       "OperationDenied.ServiceNotOpen",
       SeedreamAccountError,
       "account",
-      "The bot's Seedream account cannot generate images (billing or access) — ask the bot's admin to check it",
+      "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it",
     ],
     [
       404,
       "InvalidEndpointOrModel.NotFound",
       SeedreamModelUnavailableError,
       "model_unavailable",
-      "The model doubao-seedream-4-5-251128 is not available on the bot's Seedream account — ask the bot's admin to check SEEDREAM_MODEL",
+      "The model doubao-seedream-4-5-251128 isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it",
     ],
     [
       404,
       "ModelNotOpen",
       SeedreamModelUnavailableError,
       "model_unavailable",
-      "The model doubao-seedream-4-5-251128 is not available on the bot's Seedream account — ask the bot's admin to check SEEDREAM_MODEL",
+      "The model doubao-seedream-4-5-251128 isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it",
     ],
     [
       429,
       "RateLimitExceeded.EndpointIPM",
       SeedreamRateLimitError,
       "rate_limited",
-      "Seedream is busy (rate limit reached); try again in a minute",
+      "Seedream is busy right now (rate limit reached); please try again in a minute",
     ],
     [
       429,
       "ModelIPMRateLimitExceeded",
       SeedreamRateLimitError,
       "rate_limited",
-      "Seedream is busy (rate limit reached); try again in a minute",
+      "Seedream is busy right now (rate limit reached); please try again in a minute",
     ],
     [
       429,
       "ServerOverloaded",
       SeedreamRateLimitError,
       "rate_limited",
-      "Seedream is busy (rate limit reached); try again in a minute",
+      "Seedream is busy right now (rate limit reached); please try again in a minute",
     ],
     [
       429,
       "rate_limit",
       SeedreamRateLimitError,
       "rate_limited",
-      "Seedream is busy (rate limit reached); try again in a minute",
+      "Seedream is busy right now (rate limit reached); please try again in a minute",
     ],
-    [500, "InternalServiceError", SeedreamServerError, "server", "Seedream had an internal error; try again"],
-    [500, "internal_error", SeedreamServerError, "server", "Seedream had an internal error; try again"],
+    [500, "InternalServiceError", SeedreamServerError, "server", "Seedream had an internal error; please try again"],
+    [500, "internal_error", SeedreamServerError, "server", "Seedream had an internal error; please try again"],
     [
       504,
       "gateway_timeout_error",
       SeedreamTimeoutError,
       "timeout",
-      "Seedream took too long to answer; try again, perhaps with fewer images",
+      "Seedream took too long to answer; please try again, perhaps with fewer images",
     ],
   ] as const)("HTTP %i %s", async (status, apiCode, errorClass, code, sentence) => {
     const error = await failureFor(status, apiCode);
@@ -195,7 +195,7 @@ describe("API errors map to one class and one sentence each", () => {
     });
     const error = (await caught(collect(clientFor(fake).generate({ prompt: "p" })))) as SeedreamError;
     expect(error).toBeInstanceOf(SeedreamServerError);
-    expect(error.userMessage).toBe("Seedream had an internal error; try again.");
+    expect(error.userMessage).toBe("Seedream had an internal error; please try again.");
   });
 
   it("treats an error envelope sent with HTTP 200 on a stream request as that error", async () => {
@@ -240,7 +240,7 @@ describe("API errors map to one class and one sentence each", () => {
     const client = clientFor(fake, { baseUrl: "http://127.0.0.1:9/api/v3" });
     const error = (await caught(collect(client.generate({ prompt: "p" })))) as SeedreamError;
     expect(error.code).toBe("network");
-    expect(error.userMessage).toBe("The bot lost its connection to Seedream; try again.");
+    expect(error.userMessage).toBe("The bot could not reach Seedream; please try again later.");
     expect(inspect(error, { depth: 10 })).not.toContain(API_KEY);
     await client.close();
   });

@@ -124,7 +124,7 @@ describe("cancelling and timeouts", () => {
     controller.abort();
     const error = await caught(next);
     expect(error).toBeInstanceOf(SeedreamAbortedError);
-    expect(error).toMatchObject({ userMessage: "The generation was cancelled." });
+    expect(error).toMatchObject({ userMessage: "Cancelled." });
     expect(await fake.closed(0)).toBe("aborted");
     expect(fake.wasSent(1)).toBe(false);
   });
