@@ -161,8 +161,20 @@ describe("API errors map to one class and one sentence each", () => {
       "rate_limited",
       "Seedream is busy right now (rate limit reached); please try again in a minute",
     ],
-    [500, "InternalServiceError", SeedreamServerError, "server", "Seedream had an internal error; please try again"],
-    [500, "internal_error", SeedreamServerError, "server", "Seedream had an internal error; please try again"],
+    [
+      500,
+      "InternalServiceError",
+      SeedreamServerError,
+      "server",
+      "Seedream had an internal error; please try again",
+    ],
+    [
+      500,
+      "internal_error",
+      SeedreamServerError,
+      "server",
+      "Seedream had an internal error; please try again",
+    ],
     [
       504,
       "gateway_timeout_error",

@@ -155,7 +155,8 @@ describe("streaming generation against the fake API", () => {
       param: "size",
       apiCode: "InvalidParameter",
       requestId: "0217fake00000000",
-      userMessage: "Seedream rejected the request: its size value isn't accepted (request id 0217fake00000000).",
+      userMessage:
+        "Seedream rejected the request: its size value isn't accepted (request id 0217fake00000000).",
     });
     expect(fake.requests[0]?.body?.stream).toBe(true);
   });
