@@ -1,5 +1,5 @@
 import { type Client, type Interaction, type Message, MessageFlags, MessageReferenceType } from "discord.js";
-import { type GrammarDefaults, parseCommand } from "../../src/core/grammar.js";
+import { type GrammarDefaults, startsGeneration } from "../../src/core/grammar.js";
 import type { Handler } from "../../src/core/handler.js";
 import type { IncomingRequest, ReplyTo } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
@@ -98,7 +98,7 @@ export async function onInteraction(deps: GestureDeps, interaction: Interaction)
   if (!interaction.isChatInputCommand() || interaction.commandName !== IMAGINE) return;
   const input = imagineInput(interaction);
   // help, cancel and bad flags are answered privately; runs publicly.
-  const publicRun = startsRun(input.text, deps.defaults);
+  const publicRun = startsGeneration(input.text, { defaults: deps.defaults });
   try {
     // Before any other await: Discord drops an interaction not acknowledged within 3 s.
     await interaction.deferReply(publicRun ? {} : { flags: MessageFlags.Ephemeral });
@@ -122,14 +122,6 @@ export async function onInteraction(deps: GestureDeps, interaction: Interaction)
   };
   const target = new InteractionReplyTarget(interaction, publicRun ? input.text : undefined, deps.logger);
   await run(deps, request, target, undefined, interaction.attachmentSizeLimit);
-}
-
-function startsRun(text: string, defaults: GrammarDefaults): boolean {
-  try {
-    return parseCommand(text, { defaults }).kind === "generate";
-  } catch {
-    return false;
-  }
 }
 
 async function run(

@@ -1,4 +1,4 @@
-import { type GrammarDefaults, parseCommand } from "../../src/core/grammar.js";
+import { type GrammarDefaults, startsGeneration } from "../../src/core/grammar.js";
 import type { Handler } from "../../src/core/handler.js";
 import { errorSentence } from "../../src/core/messages.js";
 import type { IncomingRequest } from "../../src/core/ports.js";
@@ -58,7 +58,7 @@ export async function onSlashCommand(
     attachments: [],
   };
   try {
-    if (!startsRun(text, deps.defaults)) {
+    if (!startsGeneration(text, { defaults: deps.defaults })) {
       // help, cancel or a command that doesn't parse: the core answers privately.
       await deps.handler.handle(request, new EphemeralThread(privately));
       return;
@@ -146,14 +146,5 @@ async function run(deps: GestureDeps, request: IncomingRequest, thread: SlackThr
     deps.logger.debug("slack request handled", { outcome: result.outcome, runId: result.runId });
   } finally {
     await thread.finish();
-  }
-}
-
-/** Whether a slash command starts a generation (and so needs a parent message to thread under). */
-function startsRun(text: string, defaults: GrammarDefaults): boolean {
-  try {
-    return parseCommand(text, { defaults }).kind === "generate";
-  } catch {
-    return false;
   }
 }
