@@ -5,6 +5,7 @@ import { SlackStartError, startSlack } from "../adapters/slack/index.js";
 import { createRuntime } from "./app.js";
 import { ConfigError, parseConfig } from "./config.js";
 import { StoreError } from "./core/errors.js";
+import { loadDotEnv } from "./env-file.js";
 import { type HealthCheck, startHealthServer } from "./health.js";
 import { createLogger } from "./logger.js";
 
@@ -118,4 +119,7 @@ export async function runMain(): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) void runMain();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  loadDotEnv();
+  void runMain();
+}
