@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256 } from "../fakes/jpeg.js";
+import { FakeSocketMode } from "../fakes/slack-socket-mode.js";
 import { dataUriBytes } from "../helpers/data-uri.js";
 import { type SlackHarness, startSlackHarness } from "./harness.js";
-import { FakeSocketMode } from "./socket-mode-fake.js";
 
 let h: SlackHarness;
 let socket: FakeSocketMode;
