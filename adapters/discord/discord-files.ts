@@ -2,7 +2,12 @@ import type { Attachment as DiscordAttachment, Message } from "discord.js";
 import { type Dispatcher, fetch as undiciFetch } from "undici";
 import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
-import { discardBody, openGuardedDownload, responseByteStream } from "../shared/guarded-download.js";
+import {
+  discardBody,
+  downloadErrors,
+  openGuardedDownload,
+  responseByteStream,
+} from "../shared/guarded-download.js";
 import { DiscordFileError, discordErrorCode, isPermissionError } from "./discord-errors.js";
 
 /**
@@ -48,24 +53,12 @@ async function open(url: string, name: string, deps: FileDeps, signal: AbortSign
     // No headers: the bot token never goes to a CDN.
     fetch: (hop, init) => undiciFetch(hop, { ...init, dispatcher: deps.dispatcher }),
     maxRedirects: MAX_REDIRECTS,
-    errors: {
-      badUrl: (cause) =>
-        new DiscordFileError("discord_file_download", `Discord gave no usable link for “${name}”.`, {
-          cause,
-        }),
-      foreignHost: (hop) => {
-        deps.logger.warn("refused to download a file outside Discord's CDN", { host: hop.host });
-        return new DiscordFileError(
-          "discord_file_foreign_host",
-          `“${name}” points outside Discord (${hop.host}), so the bot didn't download it; upload the image to Discord instead.`,
-        );
-      },
-      tooManyRedirects: () =>
-        new DiscordFileError(
-          "discord_file_download",
-          `Discord redirected the download of “${name}” too often.`,
-        ),
-    },
+    errors: downloadErrors({
+      platform: "Discord",
+      fileName: name,
+      warn: (message, fields) => deps.logger.warn(message, fields),
+      make: (kind, message, cause) => new DiscordFileError(`discord_file_${kind}`, message, { cause }),
+    }),
   });
   if (response.status === 403 || response.status === 404 || response.status === 410) {
     await discardBody(response);

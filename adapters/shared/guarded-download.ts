@@ -29,6 +29,34 @@ export interface DownloadErrors {
   tooManyRedirects(): Error;
 }
 
+/** What a refused or broken download is called, so each platform keeps its own error class. */
+export type DownloadFailure = "download" | "foreign_host" | "redirect";
+
+/**
+ * The standard wording of download failures for one file on one platform ("Slack",
+ * "Discord"); `make` wraps each in the platform's own error class.
+ */
+export function downloadErrors(options: {
+  platform: string;
+  fileName: string;
+  warn(message: string, fields: Record<string, unknown>): void;
+  make(kind: DownloadFailure, message: string, cause?: unknown): Error;
+}): DownloadErrors {
+  const { platform, fileName: name, make } = options;
+  return {
+    badUrl: (cause) => make("download", `${platform} gave no usable link for “${name}”.`, cause),
+    foreignHost: (hop) => {
+      options.warn(`refused to download a file outside ${platform}`, { host: hop.host });
+      return make(
+        "foreign_host",
+        `“${name}” points outside ${platform} (${hop.host}), so the bot didn't download it; upload the image to ${platform} instead.`,
+      );
+    },
+    tooManyRedirects: () =>
+      make("redirect", `${platform} redirected the download of “${name}” too many times.`),
+  };
+}
+
 export interface GuardedDownloadOptions<R extends DownloadResponse> {
   allowedHost(url: URL): boolean;
   /** Headers for one hop, asked afresh for every hop (credentials only where they may go). */

@@ -2,6 +2,7 @@ import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/port
 import type { Logger } from "../../src/logger.js";
 import {
   discardBody,
+  downloadErrors,
   openGuardedDownload,
   responseByteStream,
   sameOrigin,
@@ -47,22 +48,12 @@ export async function openSlackDownload(
     },
     fetch: deps.fetch,
     maxRedirects: MAX_REDIRECTS,
-    errors: {
-      badUrl: (cause) =>
-        new SlackFileError("slack_file_download", `Slack gave no usable link for “${name}”.`, { cause }),
-      foreignHost: (hop) => {
-        deps.logger.warn("refused to download a file outside Slack", { host: hop.host });
-        return new SlackFileError(
-          "slack_file_foreign_host",
-          `“${name}” points outside Slack (${hop.host}), so the bot didn't download it; upload the image to Slack instead.`,
-        );
-      },
-      tooManyRedirects: () =>
-        new SlackFileError(
-          "slack_file_redirect",
-          `Slack redirected the download of “${name}” too many times.`,
-        ),
-    },
+    errors: downloadErrors({
+      platform: "Slack",
+      fileName: name,
+      warn: (message, fields) => deps.logger.warn(message, fields),
+      make: (kind, message, cause) => new SlackFileError(`slack_file_${kind}`, message, { cause }),
+    }),
   });
   if (!response.ok) {
     await discardBody(response);
