@@ -92,34 +92,18 @@ export class MessageWriter {
     const reference = this.#reference(input.channelId, body);
     const uploads = this.#validate(input.channelId, body, input.files, 0);
     if (!hasVisibleContent(body, uploads.length)) throw errors.emptyMessage();
-    const id = this.world.ids.next();
-    const location = this.world.locate(input.channelId);
-    const stored: StoredMessage = {
-      data: {
-        id,
-        channel_id: input.channelId,
-        author: this.world.bot,
-        content: typeof body.content === "string" ? body.content : "",
-        timestamp: new Date().toISOString(),
-        edited_timestamp: null,
-        tts: false,
-        mention_everyone: false,
-        mentions: [],
-        mention_roles: [],
-        embeds: [],
-        pinned: false,
-        type: reference === undefined ? 0 : 19,
-        flags: body.flags ?? 0,
-        components: [],
-        ...(body.nonce === undefined ? {} : { nonce: body.nonce }),
-        ...(reference === undefined
-          ? {}
-          : { message_reference: { type: 0, message_id: reference, channel_id: input.channelId } }),
-        ...input.extra,
-      },
-      attachmentIds: uploads.map((u) => u.id),
-    };
-    if (location?.kind === "guild") stored.guildId = location.guild.id;
+    const stored = this.#newBotMessage(input.channelId, {
+      content: typeof body.content === "string" ? body.content : "",
+      type: reference === undefined ? 0 : 19,
+      flags: body.flags ?? 0,
+      ...(body.nonce === undefined ? {} : { nonce: body.nonce }),
+      ...(reference === undefined
+        ? {}
+        : { message_reference: { type: 0, message_id: reference, channel_id: input.channelId } }),
+      ...input.extra,
+    });
+    stored.attachmentIds = uploads.map((u) => u.id);
+    const { id } = stored.data;
     if (reference !== undefined) stored.referencedId = reference;
     const pings = this.#applyPings(stored, body.allowed_mentions);
     this.world.store(stored);
@@ -131,11 +115,16 @@ export class MessageWriter {
 
   /** The "is thinking…" original response a deferred interaction gets; not a post by the bot's code. */
   placeholder(channelId: string, flags: number, extra: Partial<APIMessage>): APIMessage {
-    const id = this.world.ids.next();
-    const location = this.world.locate(channelId);
+    const stored = this.#newBotMessage(channelId, { content: "", type: 20, flags, ...extra });
+    this.world.store(stored);
+    return this.world.render(stored.data.id) as APIMessage;
+  }
+
+  /** A message authored by the bot, with Discord's defaults, not yet stored. */
+  #newBotMessage(channelId: string, fields: Partial<APIMessage>): StoredMessage {
     const stored: StoredMessage = {
       data: {
-        id,
+        id: this.world.ids.next(),
         channel_id: channelId,
         author: this.world.bot,
         content: "",
@@ -147,16 +136,16 @@ export class MessageWriter {
         mention_roles: [],
         embeds: [],
         pinned: false,
-        type: 20,
-        flags,
+        type: 0,
+        flags: 0 as APIMessage["flags"],
         components: [],
-        ...extra,
+        ...fields,
       },
       attachmentIds: [],
     };
+    const location = this.world.locate(channelId);
     if (location?.kind === "guild") stored.guildId = location.guild.id;
-    this.world.store(stored);
-    return this.world.render(id) as APIMessage;
+    return stored;
   }
 
   edit(messageId: string, input: WriteInput): { message: APIMessage; posted: PostedMessage } {
