@@ -78,6 +78,9 @@ export const envSchema = z
     STORE_URL: z.string().trim().default("sqlite://./data/seedream-bot.sqlite"),
     STORE_TTL_DAYS: int(30, 1, 3650),
 
+    // A container platform's default grace: what a deploy gives running runs to finish.
+    SHUTDOWN_GRACE_MS: int(30_000, 0, 3_600_000),
+
     PORT: int(3000, 1, 65535),
     LOG_LEVEL: z
       .enum(["debug", "info", "warn", "error"], { message: "must be debug, info, warn or error" })
@@ -142,6 +145,8 @@ export interface Config {
     referenceFetchTimeoutMs: number;
   };
   store: { url: string; ttlMs: number };
+  /** How long SIGTERM/SIGINT lets running runs finish before they are interrupted. */
+  shutdownGraceMs: number;
   port: number;
   logLevel: Env["LOG_LEVEL"];
   slack:
@@ -196,6 +201,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       referenceFetchTimeoutMs: env.REFERENCE_FETCH_TIMEOUT_MS,
     },
     store: { url: env.STORE_URL, ttlMs: env.STORE_TTL_DAYS * 24 * 60 * 60 * 1000 },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
     slack: env.SLACK_BOT_TOKEN

@@ -4,11 +4,21 @@ import KeyvSqlite from "@keyv/sqlite";
 import Keyv from "keyv";
 import { StoreError } from "./errors.js";
 import type { StoredImageRef } from "./ports.js";
+import {
+  canMove,
+  isTerminal,
+  type ProcessInfo,
+  type ReferenceDescriptor,
+  type RunState,
+  type ThreadAddress,
+} from "./run-record.js";
 
 /**
  * What the bot remembers between messages: every image it posted (so a later reply can find
- * what it edits), each run, each conversation's latest run, and event ids already handled.
- * Backed by keyv: `memory://` for tests, `sqlite://PATH` so edits survive a restart.
+ * what it edits), each run as a durable job (its state, what it delivered, how to run it again),
+ * the queue of unfinished runs, each conversation's latest run, event ids already handled and
+ * which processes are alive. Backed by keyv: `memory://` for tests, `sqlite://PATH` so edits and
+ * runs survive a restart.
  */
 
 export interface RunParams {
@@ -17,6 +27,7 @@ export interface RunParams {
   seed?: number;
   watermark: boolean;
   n: number;
+  fast?: boolean;
 }
 
 export interface ImageRecord extends StoredImageRef {
@@ -33,15 +44,67 @@ export interface RunRecord {
   platform: string;
   conversationId: string;
   userId: string;
+  userName?: string;
   prompt: string;
+  /** Parsed parameters, `model` as resolved when the request was accepted. */
   params: RunParams;
   createdAt: number;
-  /** In the order they were posted. */
+  /** What was delivered so far (image indexes and their message ids), in the order posted. */
   images: ImageRecord[];
+  state: RunState;
+  /** Queue order: lower starts first; kept across restarts. */
+  seq: number;
+  /** Times the run was started (moved to `running`); see MAX_RUN_ATTEMPTS. */
+  attempts: number;
+  /** Where the output goes; undefined for threads that cannot be rebuilt (console). */
+  address?: ThreadAddress;
+  references: ReferenceDescriptor[];
+  /** The process running it (ProcessInfo.id), while `running`. */
+  owner?: string;
+  updatedAt: number;
+  /** Set once the run needs nothing more: it leaves the queue of unfinished runs. */
+  finishedAt?: number;
+  /** Taken up again after a restart. */
+  resumed?: boolean;
+  /** Why it failed or was interrupted, for operators (never shown to users as is). */
+  reason?: string;
+}
+
+/** What a new request records; the store fills in state, queue order and bookkeeping. */
+export type NewRun = Omit<
+  RunRecord,
+  "images" | "state" | "seq" | "attempts" | "updatedAt" | "finishedAt" | "owner" | "resumed" | "references"
+> & { references?: ReferenceDescriptor[] };
+
+/** Fields a state change may set along with the state. */
+export interface RunChange {
+  owner?: string | undefined;
+  address?: ThreadAddress;
+  resumed?: boolean;
+  reason?: string;
+  /** Only for `interrupted`: the run is given up and leaves the queue. */
+  finished?: boolean;
 }
 
 export interface BotStore {
-  recordRun(run: Omit<RunRecord, "images">): Promise<void>;
+  /** Records a run that starts now, outside the durable queue (state `running`, attempt 1). */
+  recordRun(run: NewRun): Promise<void>;
+  /** Records an accepted request as a `waiting` run at the back of the queue. */
+  enqueueRun(run: NewRun): Promise<RunRecord>;
+  /**
+   * Moves a run to `to` (entering `running` counts an attempt; `done`, `failed` and
+   * `cancelled` finish it) and applies `change`. Returns undefined, changing nothing, when the
+   * run is unknown or the state machine forbids the move (e.g. it was cancelled meanwhile).
+   */
+  moveRun(runId: string, to: RunState, change?: RunChange): Promise<RunRecord | undefined>;
+  /** Updates where a run's output goes (the status message now exists), whatever its state. */
+  setRunAddress(runId: string, address: ThreadAddress): Promise<void>;
+  /** Runs not finished yet (waiting, running, interrupted and not given up), in queue order. */
+  unfinishedRuns(): Promise<RunRecord[]>;
+  /** Says this process is alive for `ttlMs`. */
+  heartbeat(info: ProcessInfo, ttlMs: number): Promise<void>;
+  /** The last heartbeat of a process, while it has not expired. */
+  processInfo(id: string): Promise<ProcessInfo | undefined>;
   /** Records a posted image; the run becomes its conversation's latest run. */
   recordImage(image: ImageRecord): Promise<void>;
   findImage(platform: string, messageId: string): Promise<ImageRecord | undefined>;
@@ -129,25 +192,90 @@ function describe(error: unknown): string {
 class KeyvBotStore implements BotStore {
   /** Keys marked by `seen` in this process, so two concurrent deliveries cannot both pass. */
   private readonly recent = new Map<string, number>();
-  /** Serialises read-modify-write updates of one run record. */
-  private readonly runLocks = new Map<string, Promise<void>>();
+  /** Serialises read-modify-write updates of one record (a run, or the queue). */
+  private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly keyv: Keyv,
     private readonly ttlMs: number,
   ) {}
 
-  async recordRun(run: Omit<RunRecord, "images">): Promise<void> {
-    await this.keyv.set(`run:${run.runId}`, { ...run, images: [] }, this.ttlMs);
+  async recordRun(run: NewRun): Promise<void> {
+    const record: RunRecord = { ...fresh(run, 0), state: "running", attempts: 1 };
+    await this.keyv.set(runKey(run.runId), record, this.ttlMs);
+  }
+
+  async enqueueRun(run: NewRun): Promise<RunRecord> {
+    return this.withLock(QUEUE_KEY, async () => {
+      const seq = ((await this.keyv.get<number>(SEQ_KEY)) ?? 0) + 1;
+      const record = fresh(run, seq);
+      await this.keyv.set(runKey(run.runId), record, this.ttlMs);
+      await this.keyv.set(SEQ_KEY, seq);
+      const queue = (await this.keyv.get<string[]>(QUEUE_KEY)) ?? [];
+      await this.keyv.set(QUEUE_KEY, [...queue, run.runId]);
+      return record;
+    });
+  }
+
+  async moveRun(runId: string, to: RunState, change: RunChange = {}): Promise<RunRecord | undefined> {
+    const moved = await this.withLock(runId, async () => {
+      const run = await this.getRun(runId);
+      if (run === undefined || run.finishedAt !== undefined || !canMove(run.state, to)) return undefined;
+      if (run.state === to && !(to === "interrupted" && change.finished)) return undefined;
+      const { finished, ...fields } = change;
+      const now = Date.now();
+      const next: RunRecord = { ...run, ...fields, state: to, updatedAt: now };
+      if (to === "running") next.attempts = run.attempts + 1;
+      if (to !== "running" && !("owner" in change)) delete next.owner;
+      if (isTerminal(to) || (to === "interrupted" && finished)) next.finishedAt = now;
+      await this.keyv.set(runKey(runId), next, this.ttlMs);
+      return next;
+    });
+    if (moved?.finishedAt !== undefined) {
+      await this.withLock(QUEUE_KEY, async () => {
+        const queue = (await this.keyv.get<string[]>(QUEUE_KEY)) ?? [];
+        if (queue.includes(runId))
+          await this.keyv.set(
+            QUEUE_KEY,
+            queue.filter((id) => id !== runId),
+          );
+      });
+    }
+    return moved;
+  }
+
+  async setRunAddress(runId: string, address: ThreadAddress): Promise<void> {
+    await this.withLock(runId, async () => {
+      const run = await this.getRun(runId);
+      if (run === undefined) return;
+      await this.keyv.set(runKey(runId), { ...run, address, updatedAt: Date.now() }, this.ttlMs);
+    });
+  }
+
+  async unfinishedRuns(): Promise<RunRecord[]> {
+    const queue = (await this.keyv.get<string[]>(QUEUE_KEY)) ?? [];
+    const runs = await Promise.all(queue.map((runId) => this.getRun(runId)));
+    return runs
+      .filter((run): run is RunRecord => run !== undefined && run.finishedAt === undefined)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  async heartbeat(info: ProcessInfo, ttlMs: number): Promise<void> {
+    await this.keyv.set(`process:${info.id}`, info, ttlMs);
+  }
+
+  async processInfo(id: string): Promise<ProcessInfo | undefined> {
+    return (await this.keyv.get<ProcessInfo>(`process:${id}`)) ?? undefined;
   }
 
   async recordImage(image: ImageRecord): Promise<void> {
     await this.keyv.set(imageKey(image.platform, image.messageId), image, this.ttlMs);
-    await this.withRunLock(image.runId, async () => {
+    await this.withLock(image.runId, async () => {
       const run = await this.getRun(image.runId);
       if (run === undefined) return;
       run.images = [...run.images.filter((other) => other.messageId !== image.messageId), image];
-      await this.keyv.set(`run:${run.runId}`, run, this.ttlMs);
+      run.updatedAt = Date.now();
+      await this.keyv.set(runKey(run.runId), run, this.ttlMs);
     });
     await this.keyv.set(conversationKey(image.platform, image.conversationId), image.runId, this.ttlMs);
   }
@@ -157,7 +285,8 @@ class KeyvBotStore implements BotStore {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    return (await this.keyv.get<RunRecord>(`run:${runId}`)) ?? undefined;
+    const run = await this.keyv.get<RunRecord>(runKey(runId));
+    return run ? withDefaults(run) : undefined;
   }
 
   async latestRun(platform: string, conversationId: string): Promise<RunRecord | undefined> {
@@ -186,17 +315,39 @@ class KeyvBotStore implements BotStore {
     for (const [key, expires] of this.recent) if (expires <= now) this.recent.delete(key);
   }
 
-  private async withRunLock(runId: string, update: () => Promise<void>): Promise<void> {
-    const previous = this.runLocks.get(runId) ?? Promise.resolve();
+  private async withLock<T>(key: string, update: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
     const next = previous.then(update, update);
     const settled = next.catch(() => {});
-    this.runLocks.set(runId, settled);
+    this.locks.set(key, settled);
     try {
-      await next;
+      return await next;
     } finally {
-      if (this.runLocks.get(runId) === settled) this.runLocks.delete(runId);
+      if (this.locks.get(key) === settled) this.locks.delete(key);
     }
   }
+}
+
+const QUEUE_KEY = "runs:unfinished";
+const SEQ_KEY = "runs:seq";
+const runKey = (runId: string): string => `run:${runId}`;
+
+function fresh(run: NewRun, seq: number): RunRecord {
+  return {
+    ...run,
+    images: [],
+    state: "waiting",
+    seq,
+    attempts: 0,
+    references: run.references ?? [],
+    updatedAt: Date.now(),
+  };
+}
+
+/** Records written before runs were durable read as finished runs of one attempt. */
+function withDefaults(run: RunRecord): RunRecord {
+  if (run.state !== undefined) return run;
+  return { ...run, state: "done", seq: 0, attempts: 1, references: [], updatedAt: run.createdAt };
 }
 
 const imageKey = (platform: string, messageId: string): string => `image:${platform}:${messageId}`;
