@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type Price, parsePrice } from "./seedream/prices.js";
 
 /**
  * All configuration, parsed once at start-up. Every default lives here. A bad or missing
@@ -52,6 +53,19 @@ const url = z
     }
   });
 
+const price = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === "") return undefined;
+    const parsed = parsePrice(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: "custom", message: "must be an amount and a currency, e.g. 0.04 USD" });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
 export const envSchema = z
   .object({
     SEEDREAM_PROVIDER: z
@@ -63,6 +77,7 @@ export const envSchema = z
     SEEDREAM_HEADERS_TIMEOUT_MS: int(120_000, 90_000, 600_000),
     SEEDREAM_IDLE_TIMEOUT_MS: int(120_000, 5_000, 600_000),
     SEEDREAM_MAX_RETRIES: int(2, 0, 6),
+    SEEDREAM_PRICE_PER_IMAGE: price,
 
     DEFAULT_SIZE: optionalString,
     DEFAULT_WATERMARK: bool(false),
@@ -147,6 +162,10 @@ export interface Config {
   store: { url: string; ttlMs: number };
   /** How long SIGTERM/SIGINT lets running runs finish before they are interrupted. */
   shutdownGraceMs: number;
+  cost: {
+    /** SEEDREAM_PRICE_PER_IMAGE: replaces the price table when set. */
+    pricePerImage: Price | undefined;
+  };
   port: number;
   logLevel: Env["LOG_LEVEL"];
   slack:
@@ -202,6 +221,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
     },
     store: { url: env.STORE_URL, ttlMs: env.STORE_TTL_DAYS * 24 * 60 * 60 * 1000 },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    cost: { pricePerImage: env.SEEDREAM_PRICE_PER_IMAGE },
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
     slack: env.SLACK_BOT_TOKEN

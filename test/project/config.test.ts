@@ -46,6 +46,10 @@ describe("config", () => {
     ],
     [{ SLACK_COMMAND: "seedream" }, /^SLACK_COMMAND must be a slash command like \/seedream$/],
     [{ DISCORD_MESSAGE_CONTENT: "maybe" }, /^DISCORD_MESSAGE_CONTENT must be true or false$/],
+    [
+      { SEEDREAM_PRICE_PER_IMAGE: "cheap" },
+      /^SEEDREAM_PRICE_PER_IMAGE must be an amount and a currency, e.g. 0.04 USD$/,
+    ],
   ])("rejects %o with a message naming the variable", (env, pattern) => {
     expect(failure({ SEEDREAM_API_KEY: "k", ...env })).toMatch(pattern);
   });
@@ -71,6 +75,16 @@ describe("config", () => {
     });
     expect(config.slack?.command).toBe("/seedream");
     expect(config.discord?.messageContent).toBe(true);
+  });
+
+  it("reads SEEDREAM_PRICE_PER_IMAGE", () => {
+    expect(parseConfig({ SEEDREAM_API_KEY: "k" }).cost.pricePerImage).toBeUndefined();
+    expect(
+      parseConfig({ SEEDREAM_API_KEY: "k", SEEDREAM_PRICE_PER_IMAGE: "0.04 usd" }).cost.pricePerImage,
+    ).toEqual({
+      amount: 0.04,
+      currency: "USD",
+    });
   });
 
   it(".env.example documents exactly the variables the schema reads", () => {
