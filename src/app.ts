@@ -1,5 +1,6 @@
 import type { Config } from "./config.js";
 import { createHandler, type Handler } from "./core/handler.js";
+import type { CoreSettings } from "./core/settings.js";
 import { type BotStore, openStore } from "./core/store.js";
 import { createDemoGenerator } from "./demo/demo-generator.js";
 import { type Logger, silentLogger } from "./logger.js";
@@ -50,11 +51,20 @@ export function createGenerator(config: Config): ImageGenerator & { close?(): Pr
   });
 }
 
+/** The app's config in the core's own terms. */
+export function coreSettings(config: Config): CoreSettings {
+  return {
+    seedream: { provider: config.seedream.provider, model: config.seedream.model },
+    defaults: config.defaults,
+    limits: config.limits,
+  };
+}
+
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<BotRuntime> {
   const logger = options.logger ?? silentLogger;
   const generator = options.generator ?? createGenerator(config);
   const store = await openStore(config.store.url, { ttlMs: config.store.ttlMs });
-  const handler = createHandler({ generator, store, config, logger });
+  const handler = createHandler({ generator, store, settings: coreSettings(config), logger });
   return {
     config,
     generator,

@@ -10,6 +10,8 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger that adds `fields` to every entry (e.g. `runId`, `platform`, bound once per run). */
+  child(fields: Record<string, unknown>): Logger;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -29,22 +31,32 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join("[redacted]"), text);
 
-  const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-    if (ORDER[level] < threshold) return;
-    const extra = fields && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : "";
-    write(scrub(`${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${extra}`));
+  const make = (bound: Record<string, unknown>): Logger => {
+    const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
+      if (ORDER[level] < threshold) return;
+      const all = fields ? { ...bound, ...fields } : bound;
+      const extra = Object.keys(all).length > 0 ? ` ${safeJson(all)}` : "";
+      write(scrub(`${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${extra}`));
+    };
+    return {
+      debug: (m, f) => log("debug", m, f),
+      info: (m, f) => log("info", m, f),
+      warn: (m, f) => log("warn", m, f),
+      error: (m, f) => log("error", m, f),
+      child: (fields) => make({ ...bound, ...fields }),
+    };
   };
-
-  return {
-    debug: (m, f) => log("debug", m, f),
-    info: (m, f) => log("info", m, f),
-    warn: (m, f) => log("warn", m, f),
-    error: (m, f) => log("error", m, f),
-  };
+  return make({});
 }
 
 /** A logger that drops everything: the default for library code and tests. */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};
 
 function safeJson(fields: Record<string, unknown>): string {
   try {

@@ -5,16 +5,10 @@ import { SlackStartError, startSlack } from "../adapters/slack/index.js";
 import { createRuntime } from "./app.js";
 import { ConfigError, parseConfig } from "./config.js";
 import { StoreError } from "./core/errors.js";
+import type { PlatformHandle } from "./core/ports.js";
 import { loadDotEnv } from "./env-file.js";
 import { type HealthCheck, startHealthServer } from "./health.js";
 import { createLogger } from "./logger.js";
-
-/** A running platform connection; `healthy` feeds `GET /healthz`. */
-export interface PlatformHandle {
-  name: string;
-  healthy(): boolean;
-  stop(): Promise<void>;
-}
 
 /**
  * Starts the bot: config → runtime → every configured platform → health endpoint. Returns a
@@ -65,7 +59,6 @@ export async function main(
           store: runtime.store,
           logger,
           health,
-          defaults: config.defaults,
         }),
       );
     } else {
@@ -78,7 +71,6 @@ export async function main(
           handler: runtime.handler,
           store: runtime.store,
           logger,
-          defaults: config.defaults,
         }),
       );
     }

@@ -67,7 +67,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
       };
     }
     const thread = new ConsoleThread(print, options.outDir, options.cwd, nextId);
-    const task = options.handler.handle(request, thread).then(() => {
+    const task = options.handler.submit(request, thread).then(() => {
       if (thread.saved.length > 0) lastRun = thread.saved;
     });
     running.add(task);

@@ -1,11 +1,9 @@
 import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
 import { Agent, type Dispatcher } from "undici";
-import type { Config } from "../../src/config.js";
-import type { GrammarDefaults } from "../../src/core/grammar.js";
 import type { Handler } from "../../src/core/handler.js";
+import type { PlatformHandle } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
 import type { Logger } from "../../src/logger.js";
-import type { PlatformHandle } from "../../src/main.js";
 import { discordErrorCode } from "./discord-errors.js";
 import { cdnHostPolicy, type FileDeps } from "./discord-files.js";
 import { type GestureDeps, onInteraction, onMessage, PLATFORM } from "./discord-gestures.js";
@@ -13,22 +11,37 @@ import { loginAndWait } from "./discord-login.js";
 import { DEFAULT_DISCORD_API_URL, discordRestRequest } from "./rest.js";
 import { IMAGINE_COMMAND } from "./slash-command.js";
 
+/** The bot's token and gateway choices (the composition root maps the app config onto it). */
+export interface DiscordSettings {
+  token: string;
+  apiUrl: string | undefined;
+  /** Ask for the privileged Message Content intent (prompts without a mention prefix). */
+  messageContent: boolean;
+  /** Register `/imagine` in this guild only (instant updates) instead of globally. */
+  guildId: string | undefined;
+}
+
+export const DISCORD_DEFAULTS = {
+  /** Longest wait for the gateway's READY. */
+  readyTimeoutMs: 60_000,
+  /** How often the typing indicator is renewed during a run (it lasts ~10 s). */
+  typingIntervalMs: 8_000,
+  /** Connect timeout of the adapter's own undici dispatcher. */
+  connectTimeoutMs: 30_000,
+} as const satisfies Record<string, number>;
+
 export interface StartDiscordOptions {
-  discord: NonNullable<Config["discord"]>;
+  discord: DiscordSettings;
   handler: Handler;
   store: BotStore;
   logger: Logger;
   /** undici 7 dispatcher for REST calls and attachment downloads; the adapter owns one when absent. */
   dispatcher?: Dispatcher;
-  /** Longest wait for the gateway's READY. Default 60 s. */
+  /** Longest wait for the gateway's READY (default `DISCORD_DEFAULTS`). */
   readyTimeoutMs?: number;
-  /** How often the typing indicator is renewed during a run. Default 8 s. */
+  /** How often the typing indicator is renewed during a run (default `DISCORD_DEFAULTS`). */
   typingIntervalMs?: number;
-  /** `config.defaults`: decides which slash commands start a run (others are answered privately). */
-  defaults?: GrammarDefaults;
 }
-
-const LOOSE_DEFAULTS: GrammarDefaults = { size: undefined, watermark: false, maxImages: 15 };
 
 export interface DiscordHandle extends PlatformHandle {
   /** The logged-in discord.js client (tests drive and inspect it). */
@@ -48,7 +61,9 @@ export interface DiscordHandle extends PlatformHandle {
  */
 export async function startDiscord(options: StartDiscordOptions): Promise<DiscordHandle> {
   const { discord, logger } = options;
-  const ownAgent = options.dispatcher ? undefined : new Agent({ connect: { timeout: 30_000 } });
+  const ownAgent = options.dispatcher
+    ? undefined
+    : new Agent({ connect: { timeout: DISCORD_DEFAULTS.connectTimeoutMs } });
   const dispatcher = options.dispatcher ?? (ownAgent as Agent);
   const apiUrl = discord.apiUrl ?? DEFAULT_DISCORD_API_URL;
   const intents = [
@@ -92,7 +107,11 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
 
   let ready: Client<true>;
   try {
-    ready = await loginAndWait(client, discord.token, options.readyTimeoutMs ?? 60_000);
+    ready = await loginAndWait(
+      client,
+      discord.token,
+      options.readyTimeoutMs ?? DISCORD_DEFAULTS.readyTimeoutMs,
+    );
   } catch (error) {
     await client.destroy().catch(() => {});
     await ownAgent?.close().catch(() => {});
@@ -118,21 +137,13 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     store: options.store,
     logger,
     files,
-    typingIntervalMs: options.typingIntervalMs ?? 8000,
-    defaults: options.defaults ?? LOOSE_DEFAULTS,
+    typingIntervalMs: options.typingIntervalMs ?? DISCORD_DEFAULTS.typingIntervalMs,
   };
-
-  const tasks = new Map<Promise<void>, string>();
-  const track = (userId: string, what: string, task: () => Promise<void>) => {
-    const settled = task().catch((error: unknown) => logger.error(`discord ${what} failed`, { error }));
-    tasks.set(settled, userId);
-    void settled.finally(() => tasks.delete(settled));
-  };
-  client.on(Events.MessageCreate, (message) =>
-    track(message.author.id, "message", () => onMessage(deps, message)),
-  );
+  const settle = (what: string, task: Promise<void>) =>
+    void task.catch((error: unknown) => logger.error(`discord ${what} failed`, { error }));
+  client.on(Events.MessageCreate, (message) => settle("message", onMessage(deps, message)));
   client.on(Events.InteractionCreate, (interaction) =>
-    track(interaction.user.id, "interaction", () => onInteraction(deps, interaction)),
+    settle("interaction", onInteraction(deps, interaction)),
   );
   // After the listeners, so no message arriving meanwhile is missed.
   const commandScope = await registerCommand(ready, discord.guildId, logger);
@@ -150,17 +161,14 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     applicationId,
     commandScope,
     healthy: () => connected && !stopped && client.isReady(),
-    idle: async () => {
-      while (tasks.size > 0) await Promise.allSettled([...tasks.keys()]);
-    },
+    idle: () => options.handler.idle(PLATFORM),
     async stop() {
       if (stopped) return;
       stopped = true;
       client.removeAllListeners(Events.MessageCreate);
       client.removeAllListeners(Events.InteractionCreate);
       // Runs still going are cancelled (their users see "Cancelled.") so the store can close.
-      for (const userId of new Set(tasks.values())) options.handler.cancel(PLATFORM, userId);
-      await Promise.allSettled([...tasks.keys()]);
+      await options.handler.shutdown(PLATFORM);
       await client.destroy().catch((error: unknown) => logger.warn("closing discord failed", { error }));
       await ownAgent?.close().catch(() => {});
     },

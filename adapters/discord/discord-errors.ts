@@ -1,19 +1,7 @@
 import { DiscordAPIError } from "discord.js";
 import { BotError } from "../../src/errors.js";
 
-/**
- * Discord-side failures a user or an operator may hear about. Each is a `BotError` whose
- * `userMessage` is the one sentence shown (the core posts it); the cause stays in the log.
- */
-
-/** A file could not be fetched from Discord. */
-export class DiscordFileError extends BotError {
-  override name = "DiscordFileError";
-
-  constructor(code: string, userMessage: string, options: { cause?: unknown } = {}) {
-    super(code, userMessage, { userMessage, cause: options.cause });
-  }
-}
+/** How Discord says what went wrong, and the Discord-side failures an operator may hear about. */
 
 /** Discord could not be reached, or refused the token or the intents, at start-up. */
 export class DiscordStartError extends BotError {

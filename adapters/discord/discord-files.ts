@@ -2,13 +2,16 @@ import type { Attachment as DiscordAttachment, Message } from "discord.js";
 import { type Dispatcher, fetch as undiciFetch } from "undici";
 import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
+import { FileDownloadError } from "../shared/download-error.js";
 import {
   discardBody,
   downloadErrors,
   openGuardedDownload,
   responseByteStream,
 } from "../shared/guarded-download.js";
-import { DiscordFileError, discordErrorCode, isPermissionError } from "./discord-errors.js";
+import { type HostPolicy, hostPolicy } from "../shared/host-policy.js";
+import { storedImageAttachment as sharedStoredImage } from "../shared/stored-image.js";
+import { discordErrorCode, isPermissionError } from "./discord-errors.js";
 
 /**
  * Discord attachments as core attachments. Bytes come only from Discord's CDN hosts (and the
@@ -18,18 +21,11 @@ import { DiscordFileError, discordErrorCode, isPermissionError } from "./discord
  * message again, which returns freshly signed URLs.
  */
 
-const CDN_HOSTS = ["cdn.discordapp.com", "media.discordapp.net"];
+const CDN_HOSTS: readonly string[] = ["cdn.discordapp.com", "media.discordapp.net"];
 const MAX_REDIRECTS = 3;
 
-export type HostPolicy = (url: URL) => boolean;
-
-export function cdnHostPolicy(apiUrl: string | undefined): HostPolicy {
-  const api = apiUrl ? new URL(apiUrl) : undefined;
-  return (url) => {
-    if (api && url.host === api.host && url.protocol === api.protocol) return true;
-    return url.protocol === "https:" && CDN_HOSTS.includes(url.hostname.toLowerCase());
-  };
-}
+export const cdnHostPolicy = (apiUrl: string | undefined): HostPolicy =>
+  hostPolicy(apiUrl, { hosts: CDN_HOSTS });
 
 /** Where a message lives, to fetch it again. */
 export interface MessageLocation {
@@ -55,9 +51,9 @@ async function open(url: string, name: string, deps: FileDeps, signal: AbortSign
     maxRedirects: MAX_REDIRECTS,
     errors: downloadErrors({
       platform: "Discord",
+      codePrefix: "discord_file",
       fileName: name,
       warn: (message, fields) => deps.logger.warn(message, fields),
-      make: (kind, message, cause) => new DiscordFileError(`discord_file_${kind}`, message, { cause }),
     }),
   });
   if (response.status === 403 || response.status === 404 || response.status === 410) {
@@ -66,7 +62,7 @@ async function open(url: string, name: string, deps: FileDeps, signal: AbortSign
   }
   if (!response.ok) {
     await discardBody(response);
-    throw new DiscordFileError(
+    throw new FileDownloadError(
       "discord_file_download",
       `Discord answered HTTP ${response.status} for “${name}”; try attaching it again.`,
     );
@@ -111,22 +107,20 @@ export function imageRef(message: { channelId: string; id: string }): string {
 }
 
 /** An image the bot posted earlier, fetched again through its message (links expire). */
-export function storedImageAttachment(image: StoredImageRef, deps: FileDeps): Attachment {
-  const [refChannel, refMessage] = (image.ref ?? "").split("/");
-  const channelId = refChannel || image.conversationId;
-  const messageId = refMessage || image.messageId;
-  return {
-    name: image.fileName,
-    contentType: image.mimeType,
-    fetch: async (signal) => {
-      const message = await refetch({ channelId, messageId }, image.fileName, deps);
-      const file = message.attachments.find((a) => a.name === image.fileName) ?? message.attachments.first();
-      if (!file) throw gone(image.fileName);
-      const opened = await open(file.url, image.fileName, deps, signal);
-      if ("stream" in opened) return opened.stream;
-      throw gone(image.fileName);
-    },
-  };
+export function storedImageAttachment(stored: StoredImageRef, deps: FileDeps): Attachment {
+  return sharedStoredImage(stored, async (image, signal) => {
+    const [refChannel, refMessage] = (image.ref ?? "").split("/");
+    const location = {
+      channelId: refChannel || image.conversationId,
+      messageId: refMessage || image.messageId,
+    };
+    const message = await refetch(location, image.fileName, deps);
+    const file = message.attachments.find((a) => a.name === image.fileName) ?? message.attachments.first();
+    if (!file) throw gone(image.fileName);
+    const opened = await open(file.url, image.fileName, deps, signal);
+    if ("stream" in opened) return opened.stream;
+    throw gone(image.fileName);
+  });
 }
 
 async function refetch(location: MessageLocation, name: string, deps: FileDeps): Promise<Message> {
@@ -139,7 +133,7 @@ async function refetch(location: MessageLocation, name: string, deps: FileDeps):
       error,
     });
     if (isPermissionError(error)) {
-      throw new DiscordFileError(
+      throw new FileDownloadError(
         "discord_read_history",
         `The bot can't read “${name}” again: it needs the Read Message History permission in this channel.`,
         { cause: error },
@@ -149,5 +143,5 @@ async function refetch(location: MessageLocation, name: string, deps: FileDeps):
   }
 }
 
-const gone = (name: string, cause?: unknown): DiscordFileError =>
-  new DiscordFileError("discord_file_gone", `Discord no longer has “${name}”; attach it again.`, { cause });
+const gone = (name: string, cause?: unknown): FileDownloadError =>
+  new FileDownloadError("discord_file_gone", `Discord no longer has “${name}”; attach it again.`, { cause });

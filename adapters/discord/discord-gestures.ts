@@ -1,5 +1,4 @@
 import { type Client, type Interaction, type Message, MessageFlags, MessageReferenceType } from "discord.js";
-import { type GrammarDefaults, startsGeneration } from "../../src/core/grammar.js";
 import type { Handler } from "../../src/core/handler.js";
 import type { IncomingRequest, ReplyTo } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
@@ -14,8 +13,8 @@ import { IMAGINE, imagineInput } from "./slash-command.js";
 
 /**
  * Discord gestures → core requests: a user mention of the bot (or any DM), a reply to one of its
- * images (the reply ping mentions it), and `/imagine`. Nothing here throws: each gesture ends
- * with the user told what happened, and the log saying why.
+ * images (the reply ping mentions it), and `/imagine`. The core dedupes, tracks and answers each
+ * request; nothing here throws.
  */
 
 export const PLATFORM = "discord";
@@ -27,8 +26,6 @@ export interface GestureDeps {
   logger: Logger;
   files: FileDeps;
   typingIntervalMs: number;
-  /** `config.defaults`: decides which slash commands start a run (answered publicly). */
-  defaults: GrammarDefaults;
 }
 
 /** Whether a message is addressed to the bot: a DM, or a message that mentions the bot user. */
@@ -40,17 +37,21 @@ export function addressesBot(message: Message, botUserId: string): boolean {
 }
 
 export async function onMessage(deps: GestureDeps, message: Message): Promise<void> {
-  const botUserId = deps.client.user.id;
-  if (!addressesBot(message, botUserId)) return;
+  if (!addressesBot(message, deps.client.user.id)) return;
+  const thread = discordThread(deps, new MessageReplyTarget(message), message);
   // The gateway may deliver a message twice across a resume; two bot instances share the store.
-  if (await deps.store.seen(`${PLATFORM}:message:${message.id}`)) {
-    deps.logger.debug("duplicate discord message ignored", { messageId: message.id });
-    return;
-  }
+  await deps.handler.submit({ platform: PLATFORM, build: () => messageRequest(deps, message) }, thread, {
+    deliveryKey: `${PLATFORM}:message:${message.id}`,
+  });
+}
+
+/** The core request of a message, once it is known not to be a duplicate; undefined if the bot can't answer here. */
+async function messageRequest(deps: GestureDeps, message: Message): Promise<IncomingRequest | undefined> {
+  const botUserId = deps.client.user.id;
   const missing = missingPermissions(message.channel, botUserId);
   if (missing.length > 0) {
     await reportMissingPermissions(message.author, message.channel, missing, deps.logger);
-    return;
+    return undefined;
   }
   const request: IncomingRequest = {
     platform: PLATFORM,
@@ -67,7 +68,7 @@ export async function onMessage(deps: GestureDeps, message: Message): Promise<vo
   };
   const replyTo = await repliedMessage(deps, message);
   if (replyTo) request.replyTo = replyTo;
-  await run(deps, request, new MessageReplyTarget(message), message);
+  return request;
 }
 
 /** The replied-to message (its images come first); undefined for forwards and plain messages. */
@@ -97,15 +98,6 @@ async function repliedMessage(deps: GestureDeps, message: Message): Promise<Repl
 export async function onInteraction(deps: GestureDeps, interaction: Interaction): Promise<void> {
   if (!interaction.isChatInputCommand() || interaction.commandName !== IMAGINE) return;
   const input = imagineInput(interaction);
-  // help, cancel and bad flags are answered privately; runs publicly.
-  const publicRun = startsGeneration(input.text, { defaults: deps.defaults });
-  try {
-    // Before any other await: Discord drops an interaction not acknowledged within 3 s.
-    await interaction.deferReply(publicRun ? {} : { flags: MessageFlags.Ephemeral });
-  } catch (error) {
-    deps.logger.warn("could not acknowledge /imagine in time", { code: discordErrorCode(error), error });
-    return;
-  }
   const request: IncomingRequest = {
     platform: PLATFORM,
     conversationId: interaction.channelId,
@@ -120,18 +112,32 @@ export async function onInteraction(deps: GestureDeps, interaction: Interaction)
     attachments: input.attachments.map((file) => discordAttachment(file, undefined, deps.files)),
     resolveStoredImage: (image) => storedImageAttachment(image, deps.files),
   };
+  // help, cancel and every mistake in the command are answered privately; runs publicly.
+  const reading = deps.handler.read(request);
+  const publicRun = reading.kind === "generate";
   const target = new InteractionReplyTarget(interaction, publicRun ? input.text : undefined, deps.logger);
-  await run(deps, request, target, undefined, interaction.attachmentSizeLimit);
+  const thread = discordThread(deps, target, undefined, interaction.attachmentSizeLimit);
+  const acknowledged = async () => {
+    try {
+      // Before any other await (the core calls this at once): Discord drops an interaction not
+      // acknowledged within 3 s.
+      await interaction.deferReply(publicRun ? {} : { flags: MessageFlags.Ephemeral });
+      return request;
+    } catch (error) {
+      deps.logger.warn("could not acknowledge /imagine in time", { code: discordErrorCode(error), error });
+      return undefined;
+    }
+  };
+  await deps.handler.submit({ platform: PLATFORM, build: acknowledged }, thread, { reading });
 }
 
-async function run(
+function discordThread(
   deps: GestureDeps,
-  request: IncomingRequest,
   target: ReplyTarget,
   message: Message | undefined,
   uploadLimit?: number,
-): Promise<void> {
-  const thread = new DiscordThread(target, {
+): DiscordThread {
+  return new DiscordThread(target, {
     logger: deps.logger,
     typingIntervalMs: deps.typingIntervalMs,
     ...(uploadLimit ? { maxUploadBytes: uploadLimit } : {}),
@@ -141,10 +147,4 @@ async function run(
       await reportMissingPermissions(message.author, message.channel, missing, deps.logger);
     },
   });
-  try {
-    const result = await deps.handler.handle(request, thread);
-    deps.logger.info("discord request handled", { outcome: result.outcome, runId: result.runId });
-  } finally {
-    await thread.finish();
-  }
 }

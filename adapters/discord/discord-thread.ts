@@ -4,7 +4,6 @@ import { isPermissionError } from "./discord-errors.js";
 import { imageRef } from "./discord-files.js";
 import { ALT_TEXT_LIMIT, CONTENT_LIMIT, truncate } from "./discord-text.js";
 import type { ReplyTarget } from "./reply-targets.js";
-import { StatusMessage } from "./status-message.js";
 
 /** Discord's upload limit per file for bots (the core re-encodes larger images to fit). */
 export const DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024;
@@ -20,13 +19,13 @@ export interface ThreadDeps {
 
 /**
  * The core's output thread on Discord: each image its own message labelled "2/4" with the
- * prompt as alt text, one status message edited as the run goes, a typing indicator kept alive
- * until the run ends. Text is cut to Discord's limits here; pings are disabled by the target.
+ * prompt as alt text, one status message edited as the run goes (the core coalesces edits;
+ * discord.js queues those that hit a rate limit), a typing indicator kept alive until the run
+ * ends. Text is cut to Discord's limits here; pings are disabled by the target.
  */
 export class DiscordThread implements OutputThread {
   readonly maxUploadBytes: number;
   readonly postEphemeral?: (text: string) => Promise<void>;
-  readonly #status: StatusMessage;
   #typingTimer: NodeJS.Timeout | undefined;
   #finished = false;
   #permissionReported = false;
@@ -36,10 +35,6 @@ export class DiscordThread implements OutputThread {
     private readonly deps: ThreadDeps,
   ) {
     this.maxUploadBytes = deps.maxUploadBytes ?? DISCORD_UPLOAD_LIMIT;
-    this.#status = new StatusMessage(
-      (text) => this.#guard(() => target.showStatus(text)),
-      (error) => deps.logger.warn("could not update the Discord status message", { error }),
-    );
     const ephemeral = target.ephemeral?.bind(target);
     if (ephemeral) this.postEphemeral = (text) => this.#guard(() => ephemeral(truncate(text, CONTENT_LIMIT)));
   }
@@ -65,7 +60,7 @@ export class DiscordThread implements OutputThread {
   }
 
   updateStatus(text: string): Promise<void> {
-    return this.#status.set(truncate(text, CONTENT_LIMIT));
+    return this.#guard(() => this.target.showStatus(truncate(text, CONTENT_LIMIT)));
   }
 
   async typing(): Promise<void> {
@@ -83,12 +78,11 @@ export class DiscordThread implements OutputThread {
     await send();
   }
 
-  /** The request is answered: stop typing, show the last status (the summary), tidy up. */
+  /** The request is answered (the summary shown): stop typing, tidy up. */
   async finish(): Promise<void> {
     this.#finished = true;
     clearInterval(this.#typingTimer);
     this.#typingTimer = undefined;
-    await this.#status.flush();
     await this.target.finish();
   }
 

@@ -1,5 +1,10 @@
 /** The Discord adapter: what `src/main.ts` and the CLI use. */
-export { type DiscordHandle, type StartDiscordOptions, startDiscord } from "./discord-app.js";
+export {
+  type DiscordHandle,
+  type DiscordSettings,
+  type StartDiscordOptions,
+  startDiscord,
+} from "./discord-app.js";
 export { DiscordStartError } from "./discord-errors.js";
 export {
   applicationIdFromToken,

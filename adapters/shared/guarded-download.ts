@@ -1,10 +1,11 @@
 import type { ByteStream } from "../../src/core/ports.js";
+import { FileDownloadError } from "./download-error.js";
 
 /**
  * Downloads of user files from a platform's own hosts. Redirects are followed by hand, never by
  * fetch, so every hop is checked against the allowed hosts before a request (and whatever
- * headers it carries, such as a bot token) goes there. Each platform supplies its errors, so
- * users keep reading that platform's wording.
+ * headers it carries, such as a bot token) goes there. The failures are worded once, naming the
+ * platform, and raised as `FileDownloadError` with the platform's code prefix.
  */
 
 /** What the loop needs of a fetch response: both the global fetch and undici's satisfy it. */
@@ -29,20 +30,22 @@ export interface DownloadErrors {
   tooManyRedirects(): Error;
 }
 
-/** What a refused or broken download is called, so each platform keeps its own error class. */
+/** What a refused or broken download is called (after the platform's code prefix). */
 export type DownloadFailure = "download" | "foreign_host" | "redirect";
 
 /**
  * The standard wording of download failures for one file on one platform ("Slack",
- * "Discord"); `make` wraps each in the platform's own error class.
+ * "Discord"); codes read `${codePrefix}_${failure}` (`slack_file_foreign_host`).
  */
 export function downloadErrors(options: {
   platform: string;
+  codePrefix: string;
   fileName: string;
   warn(message: string, fields: Record<string, unknown>): void;
-  make(kind: DownloadFailure, message: string, cause?: unknown): Error;
 }): DownloadErrors {
-  const { platform, fileName: name, make } = options;
+  const { platform, fileName: name } = options;
+  const make = (kind: DownloadFailure, message: string, cause?: unknown) =>
+    new FileDownloadError(`${options.codePrefix}_${kind}`, message, { cause });
   return {
     badUrl: (cause) => make("download", `${platform} gave no usable link for “${name}”.`, cause),
     foreignHost: (hop) => {

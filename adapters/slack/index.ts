@@ -1,5 +1,11 @@
 /** The Slack adapter: what `src/main.ts` and the CLI use. */
-export { type SlackHandle, SlackStartError, type StartSlackOptions, startSlack } from "./slack-app.js";
+export {
+  type SlackHandle,
+  type SlackSettings,
+  SlackStartError,
+  type StartSlackOptions,
+  startSlack,
+} from "./slack-app.js";
 export {
   MANIFEST_URL_PLACEHOLDER,
   type ManifestOptions,
@@ -8,4 +14,3 @@ export {
   slackManifestCommand,
   slackManifestSubcommand,
 } from "./slack-manifest.js";
-export type { StatusClock } from "./status-line.js";

@@ -1,14 +1,12 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, SocketModeReceiver, type webApi } from "@slack/bolt";
-import type { Config } from "../../src/config.js";
-import type { GrammarDefaults } from "../../src/core/grammar.js";
 import type { Handler } from "../../src/core/handler.js";
+import type { PlatformHandle } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
 import { BotError } from "../../src/errors.js";
 import { type HealthCheck, handleHealth, startHealthServer } from "../../src/health.js";
 import type { Logger } from "../../src/logger.js";
-import type { PlatformHandle } from "../../src/main.js";
 import { slackErrorCode } from "./slack-errors.js";
 import { type GestureDeps, onMessageEvent, onSlashCommand, PLATFORM } from "./slack-gestures.js";
 import { normaliseApiUrl, tokenHostPolicy } from "./slack-hosts.js";
@@ -16,10 +14,25 @@ import { slackLogger } from "./slack-logger.js";
 import { escapeSlackText } from "./slack-text.js";
 import { type Fetch, SlackWeb, type Sleep } from "./slack-web.js";
 import { eventEnvelopeSchema, messageEventSchema, slashCommandSchema } from "./slack-wire.js";
-import { type StatusClock, systemStatusClock } from "./status-line.js";
+
+/** The Slack app's credentials and names (the composition root maps the app config onto it). */
+export interface SlackSettings {
+  botToken: string;
+  /** HTTP mode (Events API); Socket Mode when `appToken` is set. */
+  signingSecret: string | undefined;
+  appToken: string | undefined;
+  apiUrl: string | undefined;
+  /** The slash command, e.g. `/seedream`. */
+  command: string;
+}
+
+export const SLACK_DEFAULTS = {
+  /** Least time between two edits of a status message (Slack allows about one per second). */
+  statusIntervalMs: 1200,
+} as const satisfies Record<string, number>;
 
 export interface StartSlackOptions {
-  slack: NonNullable<Config["slack"]>;
+  slack: SlackSettings;
   /** HTTP mode: Bolt's `/slack/events` and `GET /healthz`; Socket Mode: `GET /healthz` only. */
   port: number;
   handler: Handler;
@@ -30,12 +43,9 @@ export interface StartSlackOptions {
   fetch?: Fetch;
   /** Interface to listen on; all interfaces when absent. */
   host?: string;
-  /** `config.defaults`: decides which slash commands start a run (and get a parent message). */
-  defaults?: GrammarDefaults;
-  /** Least time between two edits of a status message. Default 1200 ms. */
+  /** Least time between two edits of a status message (default `SLACK_DEFAULTS`). */
   statusIntervalMs?: number;
-  statusClock?: StatusClock;
-  /** WebClient retries of network errors and 5xx answers. Default 2. */
+  /** WebClient retries of network errors and 5xx answers (default `SLACK_WEB_DEFAULTS`). */
   slackRetries?: number;
   /** Waits for Slack rate limits (Retry-After). */
   sleep?: Sleep;
@@ -53,8 +63,6 @@ export class SlackStartError extends BotError {
   override name = "SlackStartError";
 }
 
-const LOOSE_DEFAULTS: GrammarDefaults = { size: undefined, watermark: false, maxImages: 15 };
-
 /**
  * Starts the Slack side: checks the token (auth.test), then serves slash commands and mentions
  * over HTTP (signing secret) or Socket Mode (app token, preferred when both are set).
@@ -64,16 +72,14 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
   const fetch = options.fetch ?? globalThis.fetch;
   const apiUrl = normaliseApiUrl(slack.apiUrl);
   const tokenHosts = tokenHostPolicy(apiUrl);
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const web = new SlackWeb({
     token: slack.botToken,
     apiUrl,
     fetch,
     logger,
     tokenHosts,
-    retries: options.slackRetries ?? 2,
-    rateLimitRetries: 3,
-    sleep,
+    ...(options.slackRetries === undefined ? {} : { retries: options.slackRetries }),
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
   });
 
   let identity: Awaited<ReturnType<SlackWeb["authTest"]>>;
@@ -95,22 +101,11 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     store: options.store,
     logger,
     botUserId: identity.user_id,
-    defaults: options.defaults ?? LOOSE_DEFAULTS,
     files: { web, fetch, token: slack.botToken, tokenHosts, logger },
-    thread: {
-      web,
-      logger,
-      statusIntervalMs: options.statusIntervalMs ?? 1200,
-      statusClock: options.statusClock ?? systemStatusClock,
-    },
+    thread: { web, logger, statusIntervalMs: options.statusIntervalMs ?? SLACK_DEFAULTS.statusIntervalMs },
   };
-
-  const tasks = new Map<Promise<void>, string>();
-  const track = (userId: string, task: Promise<void>) => {
-    const settled = task.catch((error: unknown) => logger.error("slack task failed", { error }));
-    tasks.set(settled, userId);
-    void settled.finally(() => tasks.delete(settled));
-  };
+  const settle = (task: Promise<void>) =>
+    void task.catch((error: unknown) => logger.error("slack gesture failed", { error }));
 
   const socketMode = slack.appToken !== undefined;
   const common = {
@@ -175,7 +170,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     const answer = async (text: string) => {
       await respond({ response_type: "ephemeral", text });
     };
-    track(parsed.data.user_id, onSlashCommand(deps, parsed.data, answer));
+    settle(onSlashCommand(deps, parsed.data, answer));
   });
   const onEvent = async ({ event, body }: { event: unknown; body: unknown }) => {
     const parsed = messageEventSchema.safeParse(event);
@@ -185,7 +180,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     }
     const envelope = eventEnvelopeSchema.safeParse(body);
     const eventId = envelope.success ? envelope.data.event_id : undefined;
-    track(parsed.data.user ?? "", onMessageEvent(deps, parsed.data, eventId));
+    settle(onMessageEvent(deps, parsed.data, eventId));
   };
   app.event("app_mention", onEvent);
   app.event("message", onEvent);
@@ -230,8 +225,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
       const closing = app.stop().catch((error: unknown) => logger.warn("stopping bolt failed", { error }));
       if (!socketMode) server.closeIdleConnections();
       // Runs still going are cancelled (their users see "Cancelled.") so the store can close.
-      for (const userId of new Set(tasks.values())) if (userId) options.handler.cancel(PLATFORM, userId);
-      await Promise.allSettled([...tasks.keys()]);
+      await options.handler.shutdown(PLATFORM);
       await closing;
       if (socketMode) await new Promise<void>((resolve) => server.close(() => resolve()));
     },

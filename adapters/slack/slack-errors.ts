@@ -1,21 +1,9 @@
-import { BotError } from "../../src/errors.js";
+import { FileDownloadError } from "../shared/download-error.js";
 
-/**
- * Slack-side failures a user may hear about. Each one is a `BotError` whose `userMessage` is the
- * one sentence shown in the thread (the core posts it); the cause is kept for the log only.
- */
+/** How Slack says what went wrong, and the Slack-side failures a user may hear about. */
 
-/** A file the user attached could not be fetched from Slack. */
-export class SlackFileError extends BotError {
-  override name = "SlackFileError";
-
-  constructor(code: string, userMessage: string, options: { cause?: unknown } = {}) {
-    super(code, userMessage, { userMessage, cause: options.cause });
-  }
-}
-
-export const missingFilesReadScope = (name: string): SlackFileError =>
-  new SlackFileError(
+export const missingFilesReadScope = (name: string): FileDownloadError =>
+  new FileDownloadError(
     "slack_files_read",
     `Slack sent its sign-in page instead of “${name}”: the bot is most likely missing the files:read scope. An admin can add it under OAuth & Permissions and reinstall the app.`,
   );

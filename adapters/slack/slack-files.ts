@@ -1,5 +1,6 @@
 import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
+import { FileDownloadError } from "../shared/download-error.js";
 import {
   discardBody,
   downloadErrors,
@@ -7,8 +8,9 @@ import {
   responseByteStream,
   sameOrigin,
 } from "../shared/guarded-download.js";
-import { missingFilesReadScope, neededScope, SlackFileError, slackErrorCode } from "./slack-errors.js";
-import type { TokenHostPolicy } from "./slack-hosts.js";
+import type { HostPolicy } from "../shared/host-policy.js";
+import { storedImageAttachment as sharedStoredImage } from "../shared/stored-image.js";
+import { missingFilesReadScope, neededScope, slackErrorCode } from "./slack-errors.js";
 import type { Fetch, SlackWeb } from "./slack-web.js";
 import type { SlackFile } from "./slack-wire.js";
 
@@ -23,7 +25,7 @@ export interface FileDeps {
   web: SlackWeb;
   fetch: Fetch;
   token: string;
-  tokenHosts: TokenHostPolicy;
+  tokenHosts: HostPolicy;
   logger: Logger;
 }
 
@@ -41,7 +43,7 @@ export async function openSlackDownload(
     refuseRedirect: (from, to) => {
       if (sameOrigin(from, to)) return undefined;
       deps.logger.warn("refused a file redirect to another host", { host: to.host });
-      return new SlackFileError(
+      return new FileDownloadError(
         "slack_file_redirect",
         `Slack redirected the download of “${name}” to another host (${to.host}), so the bot didn't follow it; upload the image to Slack directly.`,
       );
@@ -50,9 +52,9 @@ export async function openSlackDownload(
     maxRedirects: MAX_REDIRECTS,
     errors: downloadErrors({
       platform: "Slack",
+      codePrefix: "slack_file",
       fileName: name,
       warn: (message, fields) => deps.logger.warn(message, fields),
-      make: (kind, message, cause) => new SlackFileError(`slack_file_${kind}`, message, { cause }),
     }),
   });
   if (!response.ok) {
@@ -75,7 +77,7 @@ export function fileAttachment(file: SlackFile, deps: FileDeps): Attachment {
     fetch: async (signal) => {
       const url = file.url_private_download ?? file.url_private;
       if (file.is_external || url === undefined) {
-        throw new SlackFileError(
+        throw new FileDownloadError(
           "slack_file_external",
           `“${name}” is stored outside Slack${file.external_type ? ` (${file.external_type})` : ""}, so the bot can't read it; upload the image to Slack instead.`,
         );
@@ -106,25 +108,21 @@ export async function eventAttachments(files: readonly SlackFile[], deps: FileDe
 }
 
 /** An image the bot posted earlier (recorded with its file id), fetched again for an edit. */
-export function storedImageAttachment(image: StoredImageRef, deps: FileDeps): Attachment {
-  const fileId = image.ref ?? image.messageId;
-  return {
-    name: image.fileName,
-    contentType: image.mimeType,
-    fetch: async (signal) => {
-      let file: SlackFile;
-      try {
-        file = await deps.web.fileInfo(fileId);
-      } catch (error) {
-        deps.logger.warn("files.info failed for an earlier image", { file: fileId, error });
-        throw fileInfoError(error, `the earlier image “${image.fileName}”`);
-      }
-      return fileAttachment({ ...file, name: image.fileName }, deps).fetch(signal);
-    },
-  };
+export function storedImageAttachment(stored: StoredImageRef, deps: FileDeps): Attachment {
+  return sharedStoredImage(stored, async (image, signal) => {
+    const fileId = image.ref ?? image.messageId;
+    let file: SlackFile;
+    try {
+      file = await deps.web.fileInfo(fileId);
+    } catch (error) {
+      deps.logger.warn("files.info failed for an earlier image", { file: fileId, error });
+      throw fileInfoError(error, `the earlier image “${image.fileName}”`);
+    }
+    return fileAttachment({ ...file, name: image.fileName }, deps).fetch(signal);
+  });
 }
 
-function failingAttachment(name: string, error: SlackFileError): Attachment {
+function failingAttachment(name: string, error: FileDownloadError): Attachment {
   return {
     name,
     fetch: async () => {
@@ -133,38 +131,38 @@ function failingAttachment(name: string, error: SlackFileError): Attachment {
   };
 }
 
-function fileInfoError(error: unknown, what: string): SlackFileError {
+function fileInfoError(error: unknown, what: string): FileDownloadError {
   const code = slackErrorCode(error);
   if (code === "missing_scope") {
-    return new SlackFileError(
+    return new FileDownloadError(
       "slack_files_read",
       `The bot can't read ${what}: it is missing the ${neededScope(error) ?? "files:read"} scope. An admin can add it under OAuth & Permissions and reinstall the app.`,
       { cause: error },
     );
   }
   if (code === "file_not_found" || code === "file_deleted") {
-    return new SlackFileError(
+    return new FileDownloadError(
       "slack_file_gone",
       `Slack no longer has ${what} (or the bot may not see it); attach it again.`,
       { cause: error },
     );
   }
-  return new SlackFileError("slack_file_info", `Slack didn't let the bot read ${what}; try again.`, {
+  return new FileDownloadError("slack_file_info", `Slack didn't let the bot read ${what}; try again.`, {
     cause: error,
   });
 }
 
-function downloadStatusError(status: number, name: string): SlackFileError {
+function downloadStatusError(status: number, name: string): FileDownloadError {
   if (status === 404 || status === 410) {
-    return new SlackFileError("slack_file_gone", `Slack no longer has “${name}”; attach it again.`);
+    return new FileDownloadError("slack_file_gone", `Slack no longer has “${name}”; attach it again.`);
   }
   if (status === 401 || status === 403) {
-    return new SlackFileError(
+    return new FileDownloadError(
       "slack_files_read",
       `Slack refused to hand over “${name}” (HTTP ${status}): the bot is most likely missing the files:read scope.`,
     );
   }
-  return new SlackFileError(
+  return new FileDownloadError(
     "slack_file_download",
     `Slack answered HTTP ${status} for “${name}”; try attaching it again.`,
   );

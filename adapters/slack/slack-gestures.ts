@@ -1,4 +1,3 @@
-import { type GrammarDefaults, startsGeneration } from "../../src/core/grammar.js";
 import type { Handler } from "../../src/core/handler.js";
 import { errorSentence } from "../../src/core/messages.js";
 import type { IncomingRequest } from "../../src/core/ports.js";
@@ -13,8 +12,8 @@ import type { MessageEvent, SlashCommand } from "./slack-wire.js";
 /**
  * Slack gestures → core requests. A slash command gets a parent message the bot posts (slash
  * commands have no thread of their own); a mention answers in its thread; a mention inside a
- * thread the bot worked in continues it (edits its latest image). Nothing here throws: each
- * gesture ends with the user told what happened, and the log saying why.
+ * thread the bot worked in continues it (edits its latest image). The core dedupes, tracks and
+ * answers each request; nothing here throws.
  */
 
 export const PLATFORM = "slack";
@@ -24,7 +23,6 @@ export interface GestureDeps {
   store: BotStore;
   logger: Logger;
   botUserId: string;
-  defaults: GrammarDefaults;
   files: FileDeps;
   thread: ThreadDeps;
 }
@@ -58,9 +56,10 @@ export async function onSlashCommand(
     attachments: [],
   };
   try {
-    if (!startsGeneration(text, { defaults: deps.defaults })) {
-      // help, cancel or a command that doesn't parse: the core answers privately.
-      await deps.handler.handle(request, new EphemeralThread(privately));
+    const reading = deps.handler.read(request);
+    if (reading.kind !== "generate") {
+      // help, cancel or a mistake in the command: the core answers privately, nothing is posted.
+      await deps.handler.submit(request, new EphemeralThread(privately), { reading });
       return;
     }
     const prefix = `<@${userId}> asked: ${escapeSlackText(text)}`;
@@ -84,7 +83,7 @@ export async function onSlashCommand(
       parent: { ts: parentTs, prefix },
       respond: privately,
     });
-    await run(deps, request, thread);
+    await deps.handler.submit(request, thread, { reading });
   } catch (error) {
     deps.logger.error("slash command failed", { channel, error });
     await privately(errorSentence(error)).catch(() => {});
@@ -93,7 +92,7 @@ export async function onSlashCommand(
 
 /**
  * An `app_mention` or `message` event. Slack delivers a mention as both, and retries events it
- * thinks were lost, so each message is handled once: keyed by channel+ts and by event id.
+ * thinks were lost, so each message is answered once: keyed by channel+ts and by event id.
  */
 export async function onMessageEvent(
   deps: GestureDeps,
@@ -103,48 +102,39 @@ export async function onMessageEvent(
   const text = event.text ?? "";
   if (event.type === "message" && (!HUMAN_SUBTYPES.has(event.subtype) || !mentionsUser(text, deps.botUserId)))
     return;
-  if (event.bot_id !== undefined || event.user === undefined || event.user === deps.botUserId) return;
+  const user = event.user;
+  if (event.bot_id !== undefined || user === undefined || user === deps.botUserId) return;
   const { channel, ts } = event;
   const threadTs = event.thread_ts ?? ts;
-  try {
-    const duplicate =
-      (await deps.store.seen(`slack:message:${channel}:${ts}`)) ||
-      (eventId !== undefined && (await deps.store.seen(`slack:event:${eventId}`)));
-    if (duplicate) {
-      deps.logger.debug("duplicate slack delivery ignored", { type: event.type, channel, ts, eventId });
-      return;
-    }
-
-    const conversationId = `${channel}:${threadTs}`;
-    const inThread = event.thread_ts !== undefined && event.thread_ts !== ts;
-    const continuesThread =
-      inThread &&
-      (event.parent_user_id === deps.botUserId ||
-        (await deps.store.latestRun(PLATFORM, conversationId)) !== undefined);
-    const request: IncomingRequest = {
-      platform: PLATFORM,
-      conversationId,
-      user: { id: event.user, displayName: event.user },
-      text: messageTextToPlain(text, deps.botUserId),
-      attachments: await eventAttachments(event.files ?? [], deps.files),
-      resolveStoredImage: (image) => storedImageAttachment(image, deps.files),
-    };
-    if (continuesThread) request.continuesThread = true;
-    const thread = new SlackThread(deps.thread, { channel, threadTs, userId: event.user });
-    await run(deps, request, thread);
-  } catch (error) {
-    deps.logger.error("mention failed", { channel, ts, error });
-    await deps.thread.web
-      .postMessage(channel, escapeSlackText(errorSentence(error)), threadTs)
-      .catch(() => {});
-  }
+  const deliveryKey = [`slack:message:${channel}:${ts}`];
+  if (eventId !== undefined) deliveryKey.push(`slack:event:${eventId}`);
+  const thread = new SlackThread(deps.thread, { channel, threadTs, userId: user });
+  await deps.handler.submit({ platform: PLATFORM, build: () => mentionRequest(deps, event, user) }, thread, {
+    deliveryKey,
+  });
 }
 
-async function run(deps: GestureDeps, request: IncomingRequest, thread: SlackThread): Promise<void> {
-  try {
-    const result = await deps.handler.handle(request, thread);
-    deps.logger.debug("slack request handled", { outcome: result.outcome, runId: result.runId });
-  } finally {
-    await thread.finish();
-  }
+/** The core request of a mention, once it is known not to be a duplicate (this costs API calls). */
+async function mentionRequest(
+  deps: GestureDeps,
+  event: MessageEvent,
+  user: string,
+): Promise<IncomingRequest> {
+  const { channel, ts } = event;
+  const conversationId = `${channel}:${event.thread_ts ?? ts}`;
+  const inThread = event.thread_ts !== undefined && event.thread_ts !== ts;
+  const continuesThread =
+    inThread &&
+    (event.parent_user_id === deps.botUserId ||
+      (await deps.store.latestRun(PLATFORM, conversationId)) !== undefined);
+  const request: IncomingRequest = {
+    platform: PLATFORM,
+    conversationId,
+    user: { id: user, displayName: user },
+    text: messageTextToPlain(event.text ?? "", deps.botUserId),
+    attachments: await eventAttachments(event.files ?? [], deps.files),
+    resolveStoredImage: (image) => storedImageAttachment(image, deps.files),
+  };
+  if (continuesThread) request.continuesThread = true;
+  return request;
 }

@@ -1,3 +1,5 @@
+import { type HostPolicy, hostPolicy } from "../shared/host-policy.js";
+
 /**
  * Where the bot token may go: Slack's own domains over HTTPS, and the host of SLACK_API_URL
  * (an Enterprise proxy, or a test server) with the scheme it was configured with. Every
@@ -8,17 +10,8 @@ const SLACK_DOMAINS = ["slack.com", "slack-edge.com", "slack-files.com", "slack-
 
 export const DEFAULT_SLACK_API_URL = "https://slack.com/api/";
 
-export type TokenHostPolicy = (url: URL) => boolean;
-
-export function tokenHostPolicy(apiUrl: string | undefined): TokenHostPolicy {
-  const api = apiUrl ? new URL(apiUrl) : undefined;
-  return (url) => {
-    if (api && url.host === api.host && url.protocol === api.protocol) return true;
-    if (url.protocol !== "https:") return false;
-    const host = url.hostname.toLowerCase();
-    return SLACK_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
-  };
-}
+export const tokenHostPolicy = (apiUrl: string | undefined): HostPolicy =>
+  hostPolicy(apiUrl, { domains: SLACK_DOMAINS });
 
 /** The Web API base URL as the WebClient needs it (it appends method names to it). */
 export function normaliseApiUrl(apiUrl: string | undefined): string {

@@ -2,19 +2,19 @@ import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.
 import type { Logger } from "../../src/logger.js";
 import { escapeSlackText, truncateUnits } from "./slack-text.js";
 import type { SlackWeb } from "./slack-web.js";
-import { type StatusClock, StatusLine } from "./status-line.js";
 
 /**
  * The core's output thread on Slack: texts and one upload per image go into a Slack thread;
  * the status line is one bot message edited in place (the slash command's parent message, or a
- * message in the thread for mentions). Everything the core says is escaped before it is sent.
+ * message in the thread for mentions), at most once per `statusIntervalMs` (Slack allows about
+ * one edit per second per message; the core throttles). Everything the core says is escaped
+ * before it is sent.
  */
 
 export interface ThreadDeps {
   web: SlackWeb;
   logger: Logger;
   statusIntervalMs: number;
-  statusClock: StatusClock;
 }
 
 export interface SlackThreadOptions {
@@ -33,20 +33,15 @@ export interface SlackThreadOptions {
 const ALT_TEXT_LIMIT = 1000;
 
 export class SlackThread implements OutputThread {
+  readonly statusIntervalMs: number;
   private statusTs: string | undefined;
-  private readonly status: StatusLine;
 
   constructor(
     private readonly deps: ThreadDeps,
     private readonly options: SlackThreadOptions,
   ) {
     this.statusTs = options.parent?.ts;
-    this.status = new StatusLine(
-      (text) => this.showStatus(text),
-      deps.statusIntervalMs,
-      deps.statusClock,
-      (error) => deps.logger.warn("could not update the Slack status message", { error }),
-    );
+    this.statusIntervalMs = deps.statusIntervalMs;
   }
 
   async postText(text: string): Promise<void> {
@@ -66,8 +61,18 @@ export class SlackThread implements OutputThread {
     return { messageId: fileId, ref: fileId };
   }
 
-  updateStatus(text: string): Promise<void> {
-    return this.status.set(escapeSlackText(text));
+  async updateStatus(text: string): Promise<void> {
+    const { channel, threadTs, parent } = this.options;
+    const escaped = escapeSlackText(text);
+    if (this.statusTs === undefined) {
+      this.statusTs = await this.deps.web.postMessage(channel, escaped, threadTs);
+      return;
+    }
+    await this.deps.web.updateMessage(
+      channel,
+      this.statusTs,
+      parent ? `${parent.prefix}\n${escaped}` : escaped,
+    );
   }
 
   async postEphemeral(text: string): Promise<void> {
@@ -82,20 +87,6 @@ export class SlackThread implements OutputThread {
       }
     }
     await this.deps.web.postEphemeral(channel, userId, escaped, threadTs);
-  }
-
-  /** Sends the last status (the summary) without waiting for the throttle. */
-  finish(): Promise<void> {
-    return this.status.flush();
-  }
-
-  private async showStatus(text: string): Promise<void> {
-    const { channel, threadTs, parent } = this.options;
-    if (this.statusTs === undefined) {
-      this.statusTs = await this.deps.web.postMessage(channel, text, threadTs);
-      return;
-    }
-    await this.deps.web.updateMessage(channel, this.statusTs, parent ? `${parent.prefix}\n${text}` : text);
   }
 }
 

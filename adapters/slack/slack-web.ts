@@ -1,8 +1,9 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { webApi } from "@slack/bolt";
 import type { z } from "zod";
 import type { Logger } from "../../src/logger.js";
+import type { HostPolicy } from "../shared/host-policy.js";
 import { retryAfterSeconds } from "./slack-errors.js";
-import type { TokenHostPolicy } from "./slack-hosts.js";
 import { slackLogger } from "./slack-logger.js";
 import {
   authTestSchema,
@@ -22,13 +23,24 @@ export interface SlackWebOptions {
   apiUrl: string;
   fetch: Fetch;
   logger: Logger;
-  tokenHosts: TokenHostPolicy;
+  tokenHosts: HostPolicy;
   /** WebClient retries of network errors and 5xx answers. */
-  retries: number;
+  retries?: number;
   /** How often one call waits out a 429 before giving up. */
-  rateLimitRetries: number;
-  sleep: Sleep;
+  rateLimitRetries?: number;
+  /** Waits out rate limits (Retry-After); tests pass a recording one. */
+  sleep?: Sleep;
 }
+
+export const SLACK_WEB_DEFAULTS = {
+  retries: 2,
+  rateLimitRetries: 3,
+  /** Longest Retry-After worth waiting for within one call. */
+  maxRetryAfterSeconds: 120,
+  retryMinMs: 500,
+  retryMaxMs: 5_000,
+  timeoutMs: 60_000,
+} as const satisfies Record<string, number>;
 
 export interface UploadInput {
   channel: string;
@@ -52,11 +64,16 @@ export class SlackWeb {
       slackApiUrl: options.apiUrl,
       fetch: options.fetch as webApi.FetchFunction,
       logger: slackLogger(options.logger, { debug: false }),
-      retryConfig: { retries: options.retries, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+      retryConfig: {
+        retries: options.retries ?? SLACK_WEB_DEFAULTS.retries,
+        factor: 2,
+        minTimeout: SLACK_WEB_DEFAULTS.retryMinMs,
+        maxTimeout: SLACK_WEB_DEFAULTS.retryMaxMs,
+      },
       rejectRateLimitedCalls: true,
       // Only method names are ever called; an absolute URL would carry the token elsewhere.
       allowAbsoluteUrls: false,
-      timeout: 60_000,
+      timeout: SLACK_WEB_DEFAULTS.timeoutMs,
     });
   }
 
@@ -70,9 +87,11 @@ export class SlackWeb {
         return schema.parse(await this.client.apiCall(method, args));
       } catch (error) {
         const wait = retryAfterSeconds(error);
-        if (wait === undefined || attempt >= this.options.rateLimitRetries || wait > 120) throw error;
+        const retries = this.options.rateLimitRetries ?? SLACK_WEB_DEFAULTS.rateLimitRetries;
+        if (wait === undefined || attempt >= retries || wait > SLACK_WEB_DEFAULTS.maxRetryAfterSeconds)
+          throw error;
         this.options.logger.warn("slack rate limited a call; waiting", { method, seconds: wait });
-        await this.options.sleep(wait * 1000);
+        await (this.options.sleep ?? delay)(wait * 1000);
       }
     }
   }

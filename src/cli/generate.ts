@@ -5,7 +5,7 @@ import { ConfigError, parseConfig } from "../config.js";
 import { createSeedreamClient } from "../seedream/client.js";
 import { SeedreamError } from "../seedream/errors.js";
 import type { GenerateRequest, GenerationEvent } from "../seedream/types.js";
-import type { CliIo, Subcommand } from "./index.js";
+import type { CliIo, Subcommand } from "./types.js";
 
 const USAGE = `Usage: seedream-bot generate "<prompt>" --out DIR [options]
 

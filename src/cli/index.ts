@@ -1,25 +1,13 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { consoleSubcommand } from "../../adapters/console/index.js";
 import { discordInviteSubcommand } from "../../adapters/discord/discord-invite.js";
 import { slackManifestSubcommand } from "../../adapters/slack/index.js";
+import { consoleSubcommand } from "./console.js";
 import { generateCommand } from "./generate.js";
 
-/** What a subcommand may touch; tests and other entry points can pass their own. */
-export interface CliIo {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  env: Record<string, string | undefined>;
-  /** Cancels a running command; commands install their own Ctrl-C handling when absent. */
-  signal?: AbortSignal;
-}
+import type { CliIo, Subcommand } from "./types.js";
 
-export interface Subcommand {
-  summary: string;
-  usage: string;
-  /** Resolves to the process exit code. */
-  run(args: string[], io: CliIo): Promise<number>;
-}
+export type { CliIo, Subcommand } from "./types.js";
 
 /** Add new subcommands here (`console`, `slack-manifest`, `discord-invite`, …). */
 export const subcommands: Record<string, Subcommand> = {

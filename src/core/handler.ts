@@ -1,216 +1,253 @@
 import { randomUUID } from "node:crypto";
-import type { Config } from "../config.js";
-import { SeedreamValidationError } from "../seedream/errors.js";
-import type { GenerateRequest, ImageGenerator } from "../seedream/types.js";
-import { BadCommandError, CancelledError, QueueFullError, ReferenceImageError } from "./errors.js";
+import type { ImageGenerator } from "../seedream/types.js";
 import { type GenerationParams, parseCommand } from "./grammar.js";
 import { RunLimiter } from "./limits.js";
-import { cancelReply, errorSentence, preparingStatus, STOPPED_STATUS, waitingStatus } from "./messages.js";
-import { chooseModel } from "./model-choice.js";
+import { cancelReply, errorSentence } from "./messages.js";
 import type { IncomingRequest, OutputThread } from "./ports.js";
 import {
-  checkReferenceCount,
-  prepareReferences,
-  referenceRulesFor,
-  selectReferenceSources,
-} from "./references.js";
-import { type RunResult, runGeneration } from "./run.js";
+  checkRequest,
+  type GenerateDeps,
+  generate,
+  type HandleResult,
+  type Plan,
+  planFor,
+  rejectRequest,
+} from "./request-run.js";
 import { type Clock, type Logger, realSleep, type Sleep, silentLogger, systemClock } from "./runtime.js";
+import type { CoreSettings } from "./settings.js";
+import { StatusThrottle, type StatusTimers, systemStatusTimers } from "./status-throttle.js";
 import type { BotStore } from "./store.js";
 import { HELP_TEXT } from "./usage.js";
 
 /**
- * The one entry every platform feeds: parse → pick references → check limits → wait for a slot
- * → download references → run → record. `handle` never throws: whatever goes wrong becomes one
- * sentence in the thread.
+ * The one entry every platform feeds, and the request lifecycle all of them share: dedupe a
+ * delivery → read the command (once) → pick references → check limits → wait for a slot →
+ * download references → run → record, with every request in flight tracked so `shutdown` can
+ * cancel and wait for it. `submit` never throws: whatever goes wrong becomes one sentence.
  */
 
 export interface HandlerDeps {
   generator: ImageGenerator;
   store: BotStore;
-  config: Pick<Config, "seedream" | "defaults" | "limits">;
+  settings: CoreSettings;
   clock?: Clock;
   sleep?: Sleep;
   logger?: Logger;
+  /** Timers of the status throttle (tests pass a manual one). */
+  statusTimers?: StatusTimers;
   /** Run ids (default: random UUIDs). */
   newRunId?: () => string;
 }
 
-export type HandleOutcome = "help" | "cancel" | "rejected" | "completed" | "failed" | "cancelled";
+export type { HandleOutcome, HandleResult } from "./request-run.js";
 
-export interface HandleResult {
-  outcome: HandleOutcome;
-  runId?: string;
-  run?: RunResult;
+/**
+ * The command of a request, read once. An adapter that must decide before answering whether
+ * the answer is public (a slash command's parent message, a deferred interaction) reads
+ * `kind === "generate"`: help, cancel and every mistake in the command are answered privately.
+ */
+export type Reading =
+  | { kind: "help" }
+  | { kind: "cancel" }
+  | { kind: "generate"; params: GenerationParams; plan: Plan }
+  | { kind: "mistake"; error: unknown };
+
+/** A request whose details cost I/O to gather: built only after dedupe, and tracked meanwhile. */
+export interface PendingRequest {
+  platform: string;
+  /** The request, or undefined when there is nothing to answer (the adapter said why itself). */
+  build(): Promise<IncomingRequest | undefined>;
+}
+
+export interface SubmitOptions {
+  /** Keys of this delivery (event id, message id…): a key seen before makes it a duplicate. */
+  deliveryKey?: string | readonly string[];
+  /** `read(request)` of this same request, when the adapter needed it first (not parsed again). */
+  reading?: Reading;
 }
 
 export interface Handler {
-  handle(request: IncomingRequest, thread: OutputThread): Promise<HandleResult>;
+  /** Reads the command of a request without I/O: parse, model choice, every check it allows. */
+  read(request: IncomingRequest): Reading;
+  /** Answers a request in `thread`; resolves when it is answered (the run included). */
+  submit(
+    request: IncomingRequest | PendingRequest,
+    thread: OutputThread,
+    options?: SubmitOptions,
+  ): Promise<HandleResult>;
   /** Cancels the user's running and waiting requests (for a platform button); returns how many. */
   cancel(platform: string, userId: string): number;
+  /**
+   * Stops taking requests (of `platform`, or all), cancels those in flight (their users see
+   * "Cancelled.") and resolves once every one of them is answered.
+   */
+  shutdown(platform?: string): Promise<void>;
+  /** Resolves once every request of `platform` (or all) submitted so far is answered. */
+  idle(platform?: string): Promise<void>;
+}
+
+interface Task {
+  platform: string;
+  userKey?: string;
+  done?: Promise<unknown>;
 }
 
 export function createHandler(deps: HandlerDeps): Handler {
-  const { generator, store, config } = deps;
-  const clock = deps.clock ?? systemClock;
-  const sleep = deps.sleep ?? realSleep;
+  const { generator, store, settings } = deps;
   const logger = deps.logger ?? silentLogger;
-  const newRunId = deps.newRunId ?? randomUUID;
-  const limiter = new RunLimiter(config.limits);
+  const statusTimers = deps.statusTimers ?? systemStatusTimers;
+  const limiter = new RunLimiter(settings.limits);
   const userKey = (platform: string, userId: string) => `${platform}:${userId}`;
-
-  const privately = async (thread: OutputThread, text: string): Promise<void> => {
-    await (thread.postEphemeral ? thread.postEphemeral(text) : thread.postText(text));
+  const tasks = new Set<Task>();
+  const closed = new Set<string>();
+  let closedAll = false;
+  const runDeps: GenerateDeps = {
+    generator,
+    store,
+    settings,
+    limiter,
+    clock: deps.clock ?? systemClock,
+    sleep: deps.sleep ?? realSleep,
+    newRunId: deps.newRunId ?? randomUUID,
+    stopping: (platform) => closedAll || closed.has(platform),
   };
 
-  async function generate(request: IncomingRequest, thread: OutputThread, params: GenerationParams) {
-    const { requestModel, caps } = chooseModel(params.model, config.seedream);
-    const sources = await selectReferenceSources(request, params.picks, store);
-    checkReferenceCount(sources.length, params.n, caps);
-    const generateRequest: GenerateRequest = {
-      prompt: params.prompt,
-      maxImages: params.n,
-      watermark: params.watermark,
-    };
-    if (requestModel !== undefined) generateRequest.model = requestModel;
-    if (params.size !== undefined) generateRequest.size = params.size;
-    if (params.seed !== undefined) generateRequest.seed = params.seed;
-    if (params.fast) generateRequest.fast = true;
-    // Checked with placeholders first so a bad size or flag is reported before any download or wait.
-    generator.validate({ ...generateRequest, references: sources.map(() => "data:image/png;base64,") });
-
-    let statusShown = false;
-    const status = (text: string) => {
-      statusShown = true;
-      return thread.updateStatus(text).catch(() => {});
-    };
-    const ticket = await limiter.acquire(userKey(request.platform, request.user.id), {
-      onQueued: (position) => void status(waitingStatus(position)),
-    });
-    const runId = newRunId();
+  function read(request: IncomingRequest): Reading {
     try {
-      if (sources.length > 0) {
-        await status(preparingStatus(sources.length));
-        try {
-          const references = await prepareReferences(sources, referenceRulesFor(caps), {
-            maxBytes: config.limits.maxReferenceBytes,
-            timeoutMs: config.limits.referenceFetchTimeoutMs,
-            signal: ticket.signal,
-          });
-          generateRequest.references = references.map((reference) => reference.dataUri);
-          generator.validate(generateRequest);
-        } catch (error) {
-          if (statusShown && !(error instanceof CancelledError)) await status(STOPPED_STATUS);
-          throw error;
-        }
+      const command = parseCommand(request.text, {
+        defaults: settings.defaults,
+        allowPicks: request.replyTo !== undefined || request.continuesThread === true,
+      });
+      if (command.kind !== "generate") return command;
+      const plan = planFor(command.params, settings);
+      // Without a reply or a thread to continue, the references are the attachments: check now.
+      if (request.replyTo === undefined && request.continuesThread !== true) {
+        checkRequest(plan, request.attachments.length, generator);
       }
-      const runParams = {
-        n: params.n,
-        watermark: params.watermark,
-        ...(generateRequest.model === undefined ? {} : { model: generateRequest.model }),
-        ...(params.size === undefined ? {} : { size: params.size }),
-        ...(params.seed === undefined ? {} : { seed: params.seed }),
-      };
-      const base = { platform: request.platform, conversationId: request.conversationId };
-      await store.recordRun({
-        ...base,
-        runId,
-        userId: request.user.id,
-        prompt: params.prompt,
-        params: runParams,
-        createdAt: clock.now(),
-      });
-      logger.info("run started", { runId, platform: request.platform, user: request.user.id, n: params.n });
-      const run = await runGeneration({
-        runId,
-        generator,
-        request: generateRequest,
-        total: params.n,
-        modelName: generator.describeModel(generateRequest.model),
-        thread,
-        signal: ticket.signal,
-        clock,
-        sleep,
-        logger,
-        onImagePosted: (posted, index, post) =>
-          store.recordImage({
-            ...base,
-            messageId: posted.messageId,
-            ...(posted.ref === undefined ? {} : { ref: posted.ref }),
-            fileName: post.fileName,
-            mimeType: post.mimeType,
-            runId,
-            index,
-            prompt: params.prompt,
-            params: runParams,
-            postedAt: clock.now(),
-          }),
-      });
-      logger.info("run finished", {
-        runId,
-        delivered: run.delivered,
-        blocked: run.blocked,
-        failed: run.failed,
-      });
-      const outcome: HandleOutcome = run.cancelled
-        ? "cancelled"
-        : run.error === undefined
-          ? "completed"
-          : "failed";
-      return { outcome, runId, run };
-    } finally {
-      ticket.release();
+      return { kind: "generate", params: command.params, plan };
+    } catch (error) {
+      return { kind: "mistake", error };
     }
   }
 
-  async function handle(request: IncomingRequest, thread: OutputThread): Promise<HandleResult> {
-    try {
-      const command = parseCommand(request.text, {
-        defaults: config.defaults,
-        allowPicks: request.replyTo !== undefined || request.continuesThread === true,
-      });
-      if (command.kind === "help") {
-        await privately(thread, HELP_TEXT);
+  async function answer(
+    request: IncomingRequest,
+    thread: OutputThread,
+    reading: Reading,
+    log: Logger,
+  ): Promise<HandleResult> {
+    const privately = (text: string) =>
+      thread.postEphemeral ? thread.postEphemeral(text) : thread.postText(text);
+    switch (reading.kind) {
+      case "help":
+        await privately(HELP_TEXT);
         return { outcome: "help" };
-      }
-      if (command.kind === "cancel") {
-        await privately(thread, cancelReply(limiter.cancel(userKey(request.platform, request.user.id))));
+      case "cancel":
+        await privately(cancelReply(limiter.cancel(userKey(request.platform, request.user.id))));
         return { outcome: "cancel" };
+      case "mistake":
+        return rejectRequest(reading.error, thread, log, { privately: true });
+      case "generate":
+        return generate(runDeps, request, thread, reading.params, reading.plan, log);
+    }
+  }
+
+  async function run(
+    task: Task,
+    source: IncomingRequest | PendingRequest,
+    thread: OutputThread,
+    options: SubmitOptions,
+  ): Promise<HandleResult> {
+    let log = logger.child({ platform: task.platform });
+    const status = new StatusThrottle(
+      (text) => thread.updateStatus(text),
+      thread.statusIntervalMs ?? 0,
+      statusTimers,
+      (error) => log.warn("could not update the status message", { error }),
+    );
+    const output = throttled(thread, status);
+    let answering = false;
+    try {
+      for (const key of typeof options.deliveryKey === "string"
+        ? [options.deliveryKey]
+        : (options.deliveryKey ?? [])) {
+        if (await store.seen(key)) {
+          log.debug(`duplicate ${task.platform} delivery ignored`, { key });
+          return { outcome: "duplicate" };
+        }
       }
-      return await generate(request, thread, command.params);
+      const request = "build" in source ? await source.build() : source;
+      if (request === undefined) return { outcome: "ignored" };
+      if (runDeps.stopping(task.platform)) return { outcome: "ignored" };
+      task.userKey = userKey(request.platform, request.user.id);
+      log = log.child({ user: request.user.id });
+      answering = true;
+      const result = await answer(request, output, options.reading ?? read(request), log);
+      log.debug("request answered", { outcome: result.outcome, runId: result.runId });
+      return result;
     } catch (error) {
-      if (error instanceof CancelledError) {
-        await thread.updateStatus("Cancelled.").catch(() => {});
-        return { outcome: "cancelled" };
+      log.error("request failed", { error });
+      await output.postText(errorSentence(error)).catch(() => {});
+      return { outcome: "failed" };
+    } finally {
+      await status.flush();
+      if (answering) {
+        await thread.finish?.().catch((error: unknown) => log.warn("could not finish the answer", { error }));
       }
-      // A user's own mistake is routine (info); anything else is worth an operator's look (warn).
-      const level = isUserMistake(error) ? "info" : "warn";
-      logger[level]("request rejected", {
-        platform: request.platform,
-        code: (error as { code?: unknown }).code,
-        error,
-      });
-      const text = errorSentence(error);
-      try {
-        await (error instanceof BadCommandError ? privately(thread, text) : thread.postText(text));
-      } catch (postError) {
-        logger.error("could not tell the user about an error", { error: postError });
-      }
-      return { outcome: "rejected" };
+    }
+  }
+
+  function submit(
+    source: IncomingRequest | PendingRequest,
+    thread: OutputThread,
+    options: SubmitOptions = {},
+  ): Promise<HandleResult> {
+    const task: Task = { platform: source.platform };
+    if (runDeps.stopping(task.platform)) {
+      logger.debug("request ignored: shutting down", { platform: task.platform });
+      return Promise.resolve({ outcome: "ignored" });
+    }
+    const done = run(task, source, thread, options);
+    task.done = done;
+    tasks.add(task);
+    void done.finally(() => tasks.delete(task));
+    return done;
+  }
+
+  const matching = (platform: string | undefined) =>
+    [...tasks].filter((task) => platform === undefined || task.platform === platform);
+
+  async function idle(platform?: string): Promise<void> {
+    for (let open = matching(platform); open.length > 0; open = matching(platform)) {
+      await Promise.allSettled(open.map((task) => task.done));
     }
   }
 
   return {
-    handle,
+    read,
+    submit,
     cancel: (platform, userId) => limiter.cancel(userKey(platform, userId)),
+    idle,
+    async shutdown(platform) {
+      if (platform === undefined) closedAll = true;
+      else closed.add(platform);
+      for (const task of matching(platform)) if (task.userKey) limiter.cancel(task.userKey);
+      await idle(platform);
+    },
   };
 }
 
-function isUserMistake(error: unknown): boolean {
-  return (
-    error instanceof BadCommandError ||
-    error instanceof ReferenceImageError ||
-    error instanceof QueueFullError ||
-    error instanceof SeedreamValidationError
-  );
+/** The adapter's thread with its status calls going through the core's throttle. */
+function throttled(thread: OutputThread, status: StatusThrottle): OutputThread {
+  const output: OutputThread = {
+    postText: (text) => thread.postText(text),
+    postImage: (image) => thread.postImage(image),
+    updateStatus: (text) => status.set(text),
+  };
+  const typing = thread.typing?.bind(thread);
+  if (typing) output.typing = typing;
+  const ephemeral = thread.postEphemeral?.bind(thread);
+  if (ephemeral) output.postEphemeral = ephemeral;
+  if (thread.maxUploadBytes !== undefined) output.maxUploadBytes = thread.maxUploadBytes;
+  return output;
 }

@@ -96,17 +96,29 @@ export interface PostedImage {
 }
 
 /**
- * Where results go. `updateStatus` keeps ONE status line per request up to date (creating it on
- * the first call); adapters throttle edits as their platform requires.
+ * Where results go. `updateStatus` shows ONE status line per request (posting it on the first
+ * call, editing it afterwards); the core throttles the calls ("latest value wins", at most one per
+ * `statusIntervalMs`), so an adapter only states its platform's interval.
  */
 export interface OutputThread {
   postText(text: string): Promise<void>;
   postImage(image: ImagePost): Promise<PostedImage>;
   updateStatus(text: string): Promise<void>;
+  /** Least time between two status edits on this platform (default 0: one edit at a time). */
+  statusIntervalMs?: number;
+  /** Called once when the request is answered (after the last status is shown): tidy up. */
+  finish?(): Promise<void>;
   /** Shows that the bot is working (Discord typing indicator); called now and then during a run. */
   typing?(): Promise<void>;
   /** Text only the requesting user sees (Slack ephemeral); help uses it when present. */
   postEphemeral?(text: string): Promise<void>;
   /** Largest file the platform accepts; larger images are re-encoded to fit. */
   maxUploadBytes?: number;
+}
+
+/** A running platform connection; `healthy` feeds `GET /healthz`. */
+export interface PlatformHandle {
+  name: string;
+  healthy(): boolean;
+  stop(): Promise<void>;
 }

@@ -31,10 +31,11 @@ export interface RunInput {
   signal: AbortSignal;
   clock: Clock;
   sleep: Sleep;
+  /** Bound to this run (`logger.child({ runId })`). */
   logger: Logger;
   /** Called after each image is posted (the handler records it); errors are logged, not fatal. */
   onImagePosted?(posted: PostedImage, index: number, post: ImagePost): Promise<void>;
-  /** Retries of a failed image post. Default 2. */
+  /** Retries of a failed image post (default `RUN_DEFAULTS.postRetries`). */
   postRetries?: number;
 }
 
@@ -49,7 +50,14 @@ export interface RunResult {
   elapsedMs: number;
 }
 
-const ALT_TEXT_LIMIT = 1000;
+export const RUN_DEFAULTS = {
+  /** Retries of a failed image post. */
+  postRetries: 2,
+  /** First wait before retrying a post; doubled each time. */
+  postRetryDelayMs: 500,
+  /** Longest alt text handed to an adapter (it may cut further to its platform's limit). */
+  altTextLimit: 1000,
+} as const satisfies Record<string, number>;
 
 export async function runGeneration(input: RunInput): Promise<RunResult> {
   const { thread, logger, clock, total, modelName } = input;
@@ -59,7 +67,7 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
     try {
       await action();
     } catch (error) {
-      logger.warn(`could not ${what}`, { runId: input.runId, error });
+      logger.warn(`could not ${what}`, { error });
     }
   };
   const typing = () => {
@@ -79,7 +87,7 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
       } else if (event.type === "image_failed") {
         if (event.kind === "moderation") result.blocked++;
         else result.failed++;
-        logger.info("image failed", { runId: input.runId, index: event.index, code: event.code });
+        logger.info("image failed", { index: event.index, code: event.code });
         await safely("post a failure", () =>
           thread.postText(imageFailureSentence(event.index, total, event.kind, event.code)),
         );
@@ -90,7 +98,7 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
       result.cancelled = true;
     } else {
       result.error = error;
-      logger.warn("generation failed", { runId: input.runId, error });
+      logger.warn("generation failed", { error });
       await safely("post the error", () => thread.postText(errorSentence(error)));
     }
   }
@@ -123,11 +131,10 @@ async function deliver(
       mimeType: fitted.mimeType,
       fileName: `seedream-${input.runId.slice(0, 8)}-${event.index + 1}.${extension(fitted.mimeType)}`,
       caption: label,
-      altText: truncate(input.request.prompt, ALT_TEXT_LIMIT),
+      altText: truncate(input.request.prompt, RUN_DEFAULTS.altTextLimit),
     };
   } catch (error) {
     input.logger.warn("could not prepare an image for upload", {
-      runId: input.runId,
       index: event.index,
       error,
     });
@@ -136,7 +143,7 @@ async function deliver(
     return;
   }
 
-  const attempts = 1 + (input.postRetries ?? 2);
+  const attempts = 1 + (input.postRetries ?? RUN_DEFAULTS.postRetries);
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       const posted = await thread.postImage(post);
@@ -148,12 +155,12 @@ async function deliver(
       return;
     } catch (error) {
       input.logger.warn("posting an image failed", {
-        runId: input.runId,
         index: event.index,
         attempt,
         error,
       });
-      if (attempt < attempts) await input.sleep(500 * 2 ** (attempt - 1)).catch(() => {});
+      if (attempt < attempts)
+        await input.sleep(RUN_DEFAULTS.postRetryDelayMs * 2 ** (attempt - 1)).catch(() => {});
     }
   }
   result.failed++;

@@ -17,19 +17,19 @@ useHarness((started, wired) => {
 describe("commands", () => {
   it("answers help privately where the platform can, in the thread otherwise", async () => {
     const slackish = new RecordingThread({ ephemeral: true });
-    expect((await harness.handler.handle(incoming("help"), slackish)).outcome).toBe("help");
+    expect((await harness.handler.submit(incoming("help"), slackish)).outcome).toBe("help");
     expect(slackish.ephemerals[0]).toContain("Usage: <prompt> [--n 1-15]");
     expect(slackish.texts).toEqual([]);
 
     const plain = new RecordingThread();
-    await harness.handler.handle(incoming("  help "), plain);
+    await harness.handler.submit(incoming("  help "), plain);
     expect(plain.texts[0]).toContain("Usage: <prompt>");
     expect(fake.requests).toHaveLength(0);
   });
 
   it("answers a bad flag with the reason and the usage, without calling the API", async () => {
     const thread = new RecordingThread();
-    const result = await harness.handler.handle(incoming("a cat --n 20"), thread);
+    const result = await harness.handler.submit(incoming("a cat --n 20"), thread);
     expect(result.outcome).toBe("rejected");
     expect(thread.texts).toHaveLength(1);
     expect(thread.texts[0]?.split("\n")).toEqual([
@@ -41,7 +41,7 @@ describe("commands", () => {
 
   it("reports what the model cannot do before calling the API", async () => {
     const thread = new RecordingThread();
-    await harness.handler.handle(incoming("a cat --seed 7"), thread);
+    await harness.handler.submit(incoming("a cat --seed 7"), thread);
     expect(thread.texts).toEqual([
       "Seedream 4.5 does not take a seed; only Seedream 3.0 and SeedEdit 3.0 do.",
     ]);
@@ -50,7 +50,7 @@ describe("commands", () => {
 
   it("sends --model aliases as the provider's model id", async () => {
     const thread = new RecordingThread();
-    await harness.handler.handle(incoming("a cat --model 4.0 --fast"), thread);
+    await harness.handler.submit(incoming("a cat --model 4.0 --fast"), thread);
     expect(fake.requests[0]?.body).toMatchObject({
       model: "doubao-seedream-4-0-250828",
       optimize_prompt_options: { mode: "fast" },
@@ -106,7 +106,7 @@ describe("request-level failures: one clear message, never the key", () => {
     it(name, async () => {
       fake.setScenario(scenario);
       const thread = new RecordingThread();
-      const result = await harness.handler.handle(incoming("a lighthouse at night"), thread);
+      const result = await harness.handler.submit(incoming("a lighthouse at night"), thread);
 
       expect(result.outcome).toBe("failed");
       const requestId = fake.requests.at(-1)?.requestId;
@@ -123,7 +123,7 @@ describe("request-level failures: one clear message, never the key", () => {
     fake.setScenario({ error: { status: 400, code: "InputImageSensitiveContentDetected" } });
     const thread = new RecordingThread();
     const photo = bytesAttachment("photo.png", await solidImage(64, 64, "png"));
-    await harness.handler.handle(incoming("make it night", { attachments: [photo] }), thread);
+    await harness.handler.submit(incoming("make it night", { attachments: [photo] }), thread);
     expect(thread.texts).toEqual([
       `Seedream's content filter blocked a reference image; try a different image (request id ${fake.requests[0]?.requestId}).`,
     ]);
@@ -134,7 +134,7 @@ describe("request-level failures: one clear message, never the key", () => {
     try {
       fake.setScenario({ earlyHeaders: true, hangAfter: 0 });
       const thread = new RecordingThread();
-      const result = await silent.handler.handle(incoming("a slow painting"), thread);
+      const result = await silent.handler.submit(incoming("a slow painting"), thread);
       expect(result.outcome).toBe("failed");
       expect(thread.texts).toHaveLength(1);
       expect(thread.texts[0]).toMatch(
@@ -152,7 +152,7 @@ describe("references", () => {
     const thread = new RecordingThread();
     const png = bytesAttachment("first.png", await solidImage(320, 200, "png"));
     const webp = bytesAttachment("second.webp", await solidImage(200, 320, "webp"));
-    await harness.handler.handle(incoming("blend image 1 and image 2", { attachments: [png, webp] }), thread);
+    await harness.handler.submit(incoming("blend image 1 and image 2", { attachments: [png, webp] }), thread);
 
     const images = fake.requests[0]?.body?.image as string[];
     expect(images).toHaveLength(2);
@@ -171,7 +171,7 @@ describe("references", () => {
     const bytes = await solidImage(64, 64, "png");
     const attachments = Array.from({ length: 12 }, (_, i) => bytesAttachment(`ref-${i + 1}.png`, bytes));
     const thread = new RecordingThread();
-    await harness.handler.handle(incoming("a collage --n 4", { attachments }), thread);
+    await harness.handler.submit(incoming("a collage --n 4", { attachments }), thread);
 
     expect(thread.texts).toEqual([
       "12 reference images plus 4 new images is more than the 15 a request may have: use --n 3 or attach fewer images.",
@@ -186,7 +186,7 @@ describe("references", () => {
       "photo.png",
       Buffer.from("<!doctype html><html><body>Sign in</body></html>"),
     );
-    await harness.handler.handle(incoming("make it blue", { attachments: [html] }), thread);
+    await harness.handler.submit(incoming("make it blue", { attachments: [html] }), thread);
     expect(thread.texts).toEqual([
       "“photo.png” isn't an image: it is a web page (the file link may need a login).",
     ]);
@@ -203,7 +203,7 @@ describe("references", () => {
     });
     const { thread, resolveStoredImage } = threadWithRefetch();
     const request = incoming("two lanterns --n 2", { conversationId: "thread-edit", resolveStoredImage });
-    const first = await harness.handler.handle(request, thread);
+    const first = await harness.handler.submit(request, thread);
 
     const [posted] = thread.images;
     const record = await harness.store.findImage("test", posted?.messageId ?? "");
@@ -216,7 +216,7 @@ describe("references", () => {
 
     fake.reset();
     const extra = bytesAttachment("moon.png", await solidImage(100, 100, "png"));
-    await harness.handler.handle(
+    await harness.handler.submit(
       { ...request, text: "#2 add a moon", continuesThread: true, attachments: [extra] },
       thread,
     );
@@ -237,11 +237,11 @@ describe("limits", () => {
     try {
       fake.setScenario({ images: [{ kind: "ok", gate: true }] });
       const firstThread = new RecordingThread();
-      const first = busy.handler.handle(incoming("first"), firstThread);
+      const first = busy.handler.submit(incoming("first"), firstThread);
       await fake.reached(0);
 
       const secondThread = new RecordingThread();
-      const second = busy.handler.handle(incoming("second"), secondThread);
+      const second = busy.handler.submit(incoming("second"), secondThread);
       await secondThread.waitFor((event) => event.kind === "status");
       expect(secondThread.statuses).toEqual(["Waiting for a free slot: you are next in line."]);
       expect(fake.requests).toHaveLength(1);
@@ -260,12 +260,12 @@ describe("limits", () => {
     const busy = await createHarness(fake, { MAX_CONCURRENT_RUNS: "1" });
     try {
       fake.setScenario({ images: [{ kind: "ok", gate: true }] });
-      const blocker = busy.handler.handle(incoming("first"), new RecordingThread());
+      const blocker = busy.handler.submit(incoming("first"), new RecordingThread());
       await fake.reached(0);
 
       const waiter = incoming("second");
       const waitingThread = new RecordingThread();
-      const waiting = busy.handler.handle(waiter, waitingThread);
+      const waiting = busy.handler.submit(waiter, waitingThread);
       await waitingThread.waitFor((event) => event.kind === "status");
       expect(busy.handler.cancel(waiter.platform, waiter.user.id)).toBe(1);
       expect((await waiting).outcome).toBe("cancelled");

@@ -65,7 +65,7 @@ export async function createHarness(
   const handler = createHandler({
     generator: client,
     store,
-    config,
+    settings: config,
     clock,
     sleep: async (ms) => {
       sleeps.push(ms);

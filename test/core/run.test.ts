@@ -23,7 +23,7 @@ describe("a generation run", () => {
       ],
     });
     const thread = new RecordingThread();
-    const result = await harness.handler.handle(incoming("three foxes in the snow --n 3"), thread);
+    const result = await harness.handler.submit(incoming("three foxes in the snow --n 3"), thread);
 
     expect(result.outcome).toBe("completed");
     expect(thread.images.map((image) => image.caption)).toEqual(["2/3", "1/3", "3/3"]);
@@ -51,7 +51,7 @@ describe("a generation run", () => {
   it("posts the first image before the fake sends the second", async () => {
     fake.setScenario({ images: [{ kind: "ok" }, { kind: "ok", gate: true }] });
     const thread = new RecordingThread();
-    const running = harness.handler.handle(incoming("two herons --n 2"), thread);
+    const running = harness.handler.submit(incoming("two herons --n 2"), thread);
 
     const first = await thread.waitFor((event) => event.kind === "image");
     expect(first).toMatchObject({ kind: "image", caption: "1/2" });
@@ -72,7 +72,7 @@ describe("a generation run", () => {
   it("posts a blocked image inline at its position and goes on", async () => {
     fake.setScenario({ images: [{ kind: "ok" }, { kind: "moderation" }, { kind: "ok" }] });
     const thread = new RecordingThread();
-    await harness.handler.handle(incoming("a crowded market --n 3"), thread);
+    await harness.handler.submit(incoming("a crowded market --n 3"), thread);
 
     expect(thread.transcript).toEqual([
       "[image 1/3]",
@@ -85,7 +85,7 @@ describe("a generation run", () => {
   it("says so when an internal error stops the images after it", async () => {
     fake.setScenario({ images: [{ kind: "ok" }, { kind: "internal" }, { kind: "ok" }, { kind: "ok" }] });
     const thread = new RecordingThread();
-    const result = await harness.handler.handle(incoming("four seasons --n 4"), thread);
+    const result = await harness.handler.submit(incoming("four seasons --n 4"), thread);
 
     expect(result.outcome).toBe("completed");
     expect(thread.transcript).toEqual([
@@ -98,7 +98,7 @@ describe("a generation run", () => {
   it("rides out a 429 and then delivers", async () => {
     fake.queue({ error: { status: 429, code: "RateLimitExceeded.EndpointIPM" } });
     const thread = new RecordingThread();
-    const result = await harness.handler.handle(incoming("a quiet harbour"), thread);
+    const result = await harness.handler.submit(incoming("a quiet harbour"), thread);
 
     expect(result.outcome).toBe("completed");
     expect(fake.requests).toHaveLength(2);
@@ -110,13 +110,13 @@ describe("a generation run", () => {
   it("retries a failed image post, then reports it and goes on with the rest", async () => {
     fake.setScenario({ images: [{ kind: "ok" }, { kind: "ok" }] });
     const flaky = new RecordingThread({ failImagePosts: 1 });
-    await harness.handler.handle(incoming("two kites --n 2"), flaky);
+    await harness.handler.submit(incoming("two kites --n 2"), flaky);
     expect(flaky.transcript).toEqual(["[image 1/2]", "[image 2/2]"]);
     expect(flaky.imageAttempts).toBe(3);
 
     harness.sleeps.length = 0;
     const broken = new RecordingThread({ failImagePosts: 3 });
-    await harness.handler.handle(incoming("two kites --n 2"), broken);
+    await harness.handler.submit(incoming("two kites --n 2"), broken);
     expect(broken.transcript).toEqual([
       "Image 1/2 was generated but could not be posted here.",
       "[image 2/2]",
@@ -140,7 +140,7 @@ describe("a generation run", () => {
       .toBuffer();
     fake.setScenario({ images: [{ kind: "ok", bytes: large }] });
     const thread = new RecordingThread({ maxUploadBytes: 200 * 1024 });
-    await harness.handler.handle(incoming("static"), thread);
+    await harness.handler.submit(incoming("static"), thread);
 
     const [image] = thread.images;
     expect(large.byteLength).toBeGreaterThan(200 * 1024);
@@ -153,12 +153,12 @@ describe("a generation run", () => {
     fake.setScenario({ images: [{ kind: "ok" }, { kind: "ok", gate: true }] });
     const thread = new RecordingThread();
     const request = incoming("a long procession --n 2");
-    const running = harness.handler.handle(request, thread);
+    const running = harness.handler.submit(request, thread);
     await thread.waitFor((event) => event.kind === "image");
     await fake.reached(1);
 
     const cancelThread = new RecordingThread();
-    await harness.handler.handle({ ...request, text: "cancel" }, cancelThread);
+    await harness.handler.submit({ ...request, text: "cancel" }, cancelThread);
     expect(cancelThread.texts).toEqual(["Cancelled."]);
 
     const result = await running;

@@ -65,7 +65,6 @@ export async function startDiscordHarness(
     handler: runtime.handler,
     store: runtime.store,
     logger,
-    defaults: config.defaults,
     ...options.adapter,
   });
   return {

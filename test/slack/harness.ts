@@ -72,7 +72,6 @@ export async function startSlackHarness(
     store: runtime.store,
     logger,
     health: () => ({ ok: handle?.healthy() ?? false, platforms: { slack: handle?.healthy() ?? false } }),
-    defaults: config.defaults,
     statusIntervalMs: 60_000,
     slackRetries: 0,
     ...overrides,

@@ -64,7 +64,7 @@ describe("Slack adapter lifecycle", () => {
         },
         port: 0,
         host: "127.0.0.1",
-        handler: { handle: async () => ({ outcome: "help" }), cancel: () => 0 },
+        handler: undefined as never,
         store: undefined as never,
         logger: silentLogger,
         health: () => ({ ok: false, platforms: {} }),

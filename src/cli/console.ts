@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
-import { createRuntime } from "../../src/app.js";
-import type { Subcommand } from "../../src/cli/index.js";
-import { ConfigError, parseConfig } from "../../src/config.js";
-import { StoreError } from "../../src/core/errors.js";
-import { createLogger } from "../../src/logger.js";
-import { runConsole } from "./console-adapter.js";
+import { runConsole } from "../../adapters/console/console-adapter.js";
+import { createRuntime } from "../app.js";
+import { ConfigError, parseConfig } from "../config.js";
+import { StoreError } from "../core/errors.js";
+import { createLogger } from "../logger.js";
+import type { Subcommand } from "./types.js";
 
 const USAGE = [
   "Usage: seedream-bot console [--out DIR]",

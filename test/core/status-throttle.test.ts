@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type StatusClock, StatusLine } from "../../adapters/slack/status-line.js";
+import { StatusThrottle, type StatusTimers } from "../../src/core/status-throttle.js";
 
 /** A clock whose timers fire only when the test advances it. */
-class ManualClock implements StatusClock {
+class ManualClock implements StatusTimers {
   time = 0;
   private timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
 
@@ -36,7 +36,7 @@ function line(interval = 1000) {
   const clock = new ManualClock();
   const sent: string[] = [];
   const errors: unknown[] = [];
-  const status = new StatusLine(
+  const status = new StatusThrottle(
     async (text) => {
       if (text === "boom") throw new Error("slack said no");
       sent.push(text);
@@ -48,7 +48,7 @@ function line(interval = 1000) {
   return { clock, sent, errors, status };
 }
 
-describe("throttled status line", () => {
+describe("status throttle (latest value wins)", () => {
   it("sends the first text at once and only the newest one per interval after that", async () => {
     const { clock, sent, status } = line();
     await status.set("Generating 4 images…");
