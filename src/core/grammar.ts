@@ -221,15 +221,3 @@ function parseSeed(value: string): number {
   }
   return seed;
 }
-
-/**
- * Whether `text` starts a generation (as opposed to help, cancel or a command that does not
- * parse). Adapters use it to decide, before the core runs, whether to answer in public.
- */
-export function startsGeneration(text: string, options: ParseOptions): boolean {
-  try {
-    return parseCommand(text, options).kind === "generate";
-  } catch {
-    return false;
-  }
-}
