@@ -16,6 +16,8 @@ export interface CommandRegistration {
 }
 
 const NAME = /^[-_\p{L}\p{N}]{1,32}$/u;
+/** User and message context-menu commands: any 1-32 characters, spaces and capitals allowed. */
+const CONTEXT_MENU_NAME = /^[^\n]{1,32}$/u;
 
 export class CommandRegistry {
   readonly registrations = new Recorder<CommandRegistration>(
@@ -26,10 +28,13 @@ export class CommandRegistry {
 
   constructor(private readonly world: World) {}
 
-  /** The registered chat-input command of that name, guild-specific first (as Discord resolves it). */
-  find(name: string, guildId?: string): APIApplicationCommand | undefined {
+  /**
+   * The registered command of that name and type (1 chat input, 3 message context menu),
+   * guild-specific first (as Discord resolves it).
+   */
+  find(name: string, guildId?: string, type = 1): APIApplicationCommand | undefined {
     const guild = guildId === undefined ? [] : (this.#byScope.get(guildId) ?? []);
-    return [...guild, ...(this.#byScope.get("global") ?? [])].find((c) => c.name === name && c.type === 1);
+    return [...guild, ...(this.#byScope.get("global") ?? [])].find((c) => c.name === name && c.type === type);
   }
 
   routes(): Route<Endpoint>[] {
@@ -76,8 +81,22 @@ export class CommandRegistry {
   #command(input: unknown, scope: string, path: (string | number)[]): APIApplicationCommand {
     const c = (input ?? {}) as Record<string, unknown>;
     const type = typeof c.type === "number" ? c.type : 1;
-    checkName(c.name, [...path, "name"], type === 1);
-    if (type === 1) checkDescription(c.description, [...path, "description"]);
+    if (type === 1) {
+      checkName(c.name, [...path, "name"], true);
+      checkDescription(c.description, [...path, "description"]);
+    } else if (typeof c.name !== "string" || !CONTEXT_MENU_NAME.test(c.name) || c.name.trim() !== c.name) {
+      throw errors.invalidForm(
+        [...path, "name"],
+        "APPLICATION_COMMAND_INVALID_NAME",
+        "Command name is invalid",
+      );
+    } else if (c.description !== undefined && c.description !== "") {
+      throw errors.invalidForm(
+        [...path, "description"],
+        "APPLICATION_COMMAND_INVALID_DESCRIPTION",
+        "Context menu commands cannot have a description",
+      );
+    }
     const options = Array.isArray(c.options) ? (c.options as APIApplicationCommandOption[]) : [];
     checkOptions(options, [...path, "options"]);
     const command = {

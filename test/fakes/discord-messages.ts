@@ -5,6 +5,7 @@
  */
 import type { APIMessage } from "discord.js";
 import type { FakeCdn } from "./discord-cdn.js";
+import { validateMessageComponents } from "./discord-components.js";
 import { ApiError, errors, type RecordedFile } from "./discord-http.js";
 import { type AllowedMentions, type Pings, resolvePings } from "./discord-mentions.js";
 import { Permission } from "./discord-permissions.js";
@@ -40,6 +41,8 @@ export interface PostedMessage {
   /** Who the message actually pings. */
   pings: Pings;
   flags: number;
+  /** The message's components (action rows of buttons) after this request. */
+  components: unknown[];
   interactionId?: string;
   json: unknown;
 }
@@ -96,6 +99,7 @@ export class MessageWriter {
       content: typeof body.content === "string" ? body.content : "",
       type: reference === undefined ? 0 : 19,
       flags: body.flags ?? 0,
+      ...(body.components === undefined ? {} : { components: body.components as APIMessage["components"] }),
       ...(body.nonce === undefined ? {} : { nonce: body.nonce }),
       ...(reference === undefined
         ? {}
@@ -163,6 +167,8 @@ export class MessageWriter {
     if (!hasVisibleContent({ ...body, content }, attachmentIds.length)) throw errors.emptyMessage();
     stored.data.content = content;
     stored.attachmentIds = attachmentIds;
+    // Components are replaced when sent (an empty array removes them), kept otherwise.
+    if (body.components !== undefined) stored.data.components = body.components as APIMessage["components"];
     // A deferred interaction reply stops "thinking" once it is edited.
     stored.data.flags = (body.flags ?? stored.data.flags ?? 0) & ~128;
     stored.data.edited_timestamp = new Date().toISOString();
@@ -184,6 +190,7 @@ export class MessageWriter {
   }
 
   #validate(channelId: string, body: Body, files: RecordedFile[], keptCount: number): PostedAttachment[] {
+    validateMessageComponents(body.components);
     if (body.content !== undefined && typeof body.content !== "string") {
       throw errors.invalidForm(["content"], "BASE_TYPE_STRING", "Must be a string.");
     }
@@ -286,6 +293,7 @@ export class MessageWriter {
       uploads,
       pings,
       flags: stored.data.flags ?? 0,
+      components: structuredClone((stored.data.components ?? []) as unknown[]),
       json: input.json,
     };
     if (stored.referencedId !== undefined) posted.replyTo = stored.referencedId;

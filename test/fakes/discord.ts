@@ -17,7 +17,14 @@ import { ChannelRoutes } from "./discord-channels.js";
 import { CommandRegistry } from "./discord-commands.js";
 import { FakeGateway } from "./discord-gateway.js";
 import { sendUserMessage, type UserMessageInput } from "./discord-incoming.js";
-import { type InteractionState, Interactions, type SlashCommandInput } from "./discord-interactions.js";
+import {
+  type ButtonPressInput,
+  type InteractionState,
+  Interactions,
+  type MessageCommandInput,
+  type ModalSubmitInput,
+  type SlashCommandInput,
+} from "./discord-interactions.js";
 import { MessageWriter, type PostedMessage } from "./discord-messages.js";
 import type { PermissionName } from "./discord-permissions.js";
 import type { WaitOptions } from "./discord-recorder.js";
@@ -28,7 +35,14 @@ export type { HostAttachmentInput } from "./discord-cdn.js";
 export { Intent } from "./discord-gateway.js";
 export type { RecordedFile, RecordedRequest } from "./discord-http.js";
 export type { UserMessageInput } from "./discord-incoming.js";
-export type { SlashCommandInput } from "./discord-interactions.js";
+export type {
+  ButtonPressInput,
+  CallbackRecord,
+  InteractionState,
+  MessageCommandInput,
+  ModalSubmitInput,
+  SlashCommandInput,
+} from "./discord-interactions.js";
 export type { PostedAttachment, PostedMessage } from "./discord-messages.js";
 export type { PermissionName } from "./discord-permissions.js";
 export type { InjectedFault } from "./discord-rest.js";
@@ -183,6 +197,21 @@ export class FakeDiscord {
   /** A slash command invocation of a registered command, dispatched as INTERACTION_CREATE. */
   sendInteractionCreate(input: SlashCommandInput): Promise<InteractionState> {
     return this.interactions.invoke(input);
+  }
+
+  /** A press of a button on a message, dispatched as INTERACTION_CREATE (type 3). */
+  pressButton(input: ButtonPressInput): Promise<InteractionState> {
+    return this.interactions.pressButton(input);
+  }
+
+  /** The user submits the modal an interaction answered with (type 5). */
+  submitModal(input: ModalSubmitInput): Promise<InteractionState> {
+    return this.interactions.submitModal(input);
+  }
+
+  /** A message context-menu command run on a message (type 2, data.type 3). */
+  invokeMessageCommand(input: MessageCommandInput): Promise<InteractionState> {
+    return this.interactions.invokeMessageCommand(input);
   }
 
   /** Sets the bot's overwrite in a channel and tells the client (CHANNEL_UPDATE), as an admin edit would. */

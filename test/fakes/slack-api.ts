@@ -219,6 +219,21 @@ export class FakeSlackApi {
     Object.assign(this.workspace.channel(id), info);
   }
 
+  /** The next `times` messages carrying an image block are refused (`invalid_blocks`, "invalid slack file"). */
+  refuseImageBlocks(times = 1): void {
+    this.workspace.imageBlockRefusals += times;
+  }
+
+  /** A workspace member as users.info shows them (admins and owners may cancel anyone's run). */
+  setUser(id: string, info: { name?: string; isAdmin?: boolean; isOwner?: boolean } = {}): void {
+    this.workspace.users.set(id, {
+      id,
+      name: info.name ?? id.toLowerCase(),
+      isAdmin: info.isAdmin ?? false,
+      isOwner: info.isOwner ?? false,
+    });
+  }
+
   setScopes(scopes: string[]): void {
     this.workspace.scopes.clear();
     for (const s of scopes) this.workspace.scopes.add(s);

@@ -32,6 +32,8 @@ export interface SignedResponse {
   status: number;
   headers: Headers;
   body: string;
+  /** From sending the request to the app's complete answer: Slack gives up after 3 s. */
+  elapsedMs: number;
 }
 
 export interface SlashCommandOptions {
@@ -129,8 +131,15 @@ export class SlackEventSender {
     };
     if (delivery.retryNum !== undefined) headers["x-slack-retry-num"] = String(delivery.retryNum);
     if (delivery.retryReason !== undefined) headers["x-slack-retry-reason"] = delivery.retryReason;
+    const started = performance.now();
     const response = await fetch(this.endpoint, { method: "POST", headers, body });
-    return { status: response.status, headers: response.headers, body: await response.text() };
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text,
+      elapsedMs: performance.now() - started,
+    };
   }
 
   async slashCommand(
@@ -139,7 +148,7 @@ export class SlackEventSender {
   ): Promise<SlashCommandDelivery> {
     const api = this.options.api;
     const responseUrl = options.responseUrl ?? api.newResponseUrl();
-    const triggerId = `${Date.now()}.${api.teamId}.${randomUUID().replace(/-/g, "")}`;
+    const triggerId = api.workspace.issueTrigger();
     const payload: Record<string, string> = {
       token: "legacy-verification-token",
       team_id: api.teamId,

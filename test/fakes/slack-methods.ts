@@ -2,19 +2,12 @@
  * The fake workspace's state and its Web API methods. Each method validates like Slack does
  * (same error codes, same response shapes) so the adapter meets realistic failures in tests.
  */
+import { invalidBlocks, validateMessageBlocks, validateView } from "./slack-blocks.js";
 import type { FileHost } from "./slack-files.js";
 import type { SlackRecorder } from "./slack-recorder.js";
-import { jsonField, type Params, randomId, str, type TsClock } from "./slack-wire.js";
+import { jsonField, type Params, randomId, SlackApiError, str, type TsClock } from "./slack-wire.js";
 
-/** A Slack `{ok:false, error}` answer (HTTP 200 unless a fault says otherwise). */
-export class SlackApiError extends Error {
-  constructor(
-    readonly code: string,
-    readonly extra: Params = {},
-  ) {
-    super(code);
-  }
-}
+export { SlackApiError } from "./slack-wire.js";
 
 export interface StoredMessage {
   channel: string;
@@ -61,8 +54,19 @@ const REQUIRED_SCOPE: Record<string, (args: Params) => string | undefined> = {
   "files.getUploadURLExternal": () => "files:write",
   "files.completeUploadExternal": () => "files:write",
   "files.info": () => "files:read",
+  "users.info": () => "users:read",
   "conversations.info": (a) => (String(a.channel ?? "").startsWith("G") ? "groups:read" : "channels:read"),
 };
+
+/** How long a trigger_id may be used to open a view (Slack: 3 seconds). */
+export const TRIGGER_TTL_MS = 3000;
+
+export interface UserInfo {
+  id: string;
+  name: string;
+  isAdmin: boolean;
+  isOwner: boolean;
+}
 
 export const MAX_TEXT = 40_000;
 export const MAX_BLOCKS = 50;
@@ -72,6 +76,11 @@ export class SlackWorkspace {
   readonly channels = new Map<string, ChannelInfo>();
   private readonly pending = new Map<string, PendingUpload>();
   private readonly uploadKeys = new Map<string, string>();
+  /** trigger_id → when Slack issued it (with a press, a slash command or a shortcut). */
+  private readonly triggers = new Map<string, { issuedAt: number; used: boolean }>();
+  readonly users = new Map<string, UserInfo>();
+  /** How many more messages with an image block are refused with `invalid_blocks` ("invalid slack file"). */
+  imageBlockRefusals = 0;
 
   constructor(
     private readonly id: Identity,
@@ -131,6 +140,29 @@ export class SlackWorkspace {
         return this.getUploadUrl(args);
       case "files.completeUploadExternal":
         return this.completeUpload(args);
+      case "views.open":
+        return this.openView(args);
+      case "users.info": {
+        const user = this.users.get(str(args.user) ?? "");
+        if (!user) throw new SlackApiError("user_not_found");
+        return {
+          user: {
+            id: user.id,
+            team_id: this.id.teamId,
+            name: user.name,
+            deleted: false,
+            real_name: user.name,
+            is_admin: user.isAdmin,
+            is_owner: user.isOwner,
+            is_primary_owner: false,
+            is_restricted: false,
+            is_ultra_restricted: false,
+            is_bot: false,
+            is_app_user: false,
+            updated: this.clock.nowSeconds(),
+          },
+        };
+      }
       case "files.info": {
         const file = this.files.get(str(args.file) ?? "");
         if (!file) throw new SlackApiError("file_not_found");
@@ -170,6 +202,19 @@ export class SlackWorkspace {
     if (!Array.isArray(blocks)) throw new SlackApiError("invalid_blocks_format");
     if (blocks.length > MAX_BLOCKS)
       throw new SlackApiError("invalid_blocks", { errors: ["too many blocks"] });
+    validateMessageBlocks(blocks, { fileUsable: (id) => this.files.get(id) !== undefined });
+    // Slack gives every block without a block_id one of its own (interaction payloads carry it).
+    for (const block of blocks) {
+      if (typeof block === "object" && block !== null && !("block_id" in block)) {
+        Object.assign(block, { block_id: randomId("", 5) });
+      }
+    }
+    const imageAt = blocks.findIndex((b) => (b as { type?: unknown } | null)?.type === "image");
+    if (imageAt >= 0 && this.imageBlockRefusals > 0) {
+      // What Slack answers for a file it has not finished processing (or won't show in a block).
+      this.imageBlockRefusals -= 1;
+      throw invalidBlocks("invalid slack file", `/blocks/${imageAt}/slack_file`);
+    }
     return blocks;
   }
 
@@ -189,6 +234,22 @@ export class SlackWorkspace {
     const info = this.channel(id);
     if (!info.isMember) throw new SlackApiError("not_in_channel");
     return info;
+  }
+
+  /** A stored message as Slack shows it inside an interaction payload (`message`). */
+  messagePayload(channel: string, ts: string): Params | undefined {
+    const stored = this.message(channel, ts);
+    if (!stored) return undefined;
+    if (stored.user === this.id.botUserId) return this.botMessage(stored);
+    const out: Params = {
+      type: "message",
+      user: stored.user,
+      ts: stored.ts,
+      text: stored.text ?? "",
+      team: this.id.teamId,
+    };
+    if (stored.threadTs) out.thread_ts = stored.threadTs;
+    return out;
   }
 
   private botMessage(m: StoredMessage): Params {
@@ -261,6 +322,56 @@ export class SlackWorkspace {
       args,
     });
     return { message_ts: messageTs };
+  }
+
+  /** A trigger_id as Slack puts in an interaction payload; valid for one views.open within 3 s. */
+  issueTrigger(): string {
+    const id = `${Date.now()}.${randomId("", 12)}.${randomId("", 32).toLowerCase()}`;
+    this.triggers.set(id, { issuedAt: Date.now(), used: false });
+    return id;
+  }
+
+  private openView(args: Params): Params {
+    const triggerId = str(args.trigger_id);
+    const trigger = triggerId === undefined ? undefined : this.triggers.get(triggerId);
+    if (!triggerId || !trigger) throw new SlackApiError("invalid_trigger_id");
+    if (trigger.used || Date.now() - trigger.issuedAt > TRIGGER_TTL_MS)
+      throw new SlackApiError("expired_trigger_id");
+    let view: unknown;
+    try {
+      view = jsonField(args.view);
+    } catch {
+      throw new SlackApiError("invalid_arguments");
+    }
+    if (typeof view !== "object" || view === null || Array.isArray(view))
+      throw new SlackApiError("invalid_arguments");
+    const json = view as Params;
+    const inputs = validateView(json);
+    trigger.used = true;
+    const viewId = randomId("V0", 9);
+    const opened: Params = {
+      id: viewId,
+      team_id: this.id.teamId,
+      type: "modal",
+      blocks: json.blocks ?? [],
+      private_metadata: str(json.private_metadata) ?? "",
+      callback_id: str(json.callback_id) ?? "",
+      state: { values: {} },
+      hash: `${this.clock.nowSeconds()}.${randomId("", 8)}`,
+      title: json.title,
+      clear_on_close: json.clear_on_close === true,
+      notify_on_close: json.notify_on_close === true,
+      close: json.close ?? null,
+      submit: json.submit ?? null,
+      previous_view_id: null,
+      root_view_id: viewId,
+      app_id: this.id.appId,
+      external_id: str(json.external_id) ?? "",
+      app_installed_team_id: this.id.teamId,
+      bot_id: this.id.botId,
+    };
+    this.recorder.add({ kind: "view", seq: this.nextSeq(), viewId, triggerId, view: opened, inputs });
+    return { view: opened };
   }
 
   private getUploadUrl(args: Params): Params {

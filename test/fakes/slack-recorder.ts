@@ -2,6 +2,7 @@
  * Everything the app made visible in the fake Slack, in order, plus promise-based waiters so tests
  * await "the 3rd upload" or "a message matching /done/" instead of polling or sleeping.
  */
+import type { ViewInput } from "./slack-blocks.js";
 import type { Params } from "./slack-wire.js";
 
 export interface PostedMessage {
@@ -68,7 +69,23 @@ export interface ResponseUrlPost {
   responseType?: string;
 }
 
-export type SlackRecord = PostedMessage | MessageUpdate | EphemeralMessage | RecordedUpload | ResponseUrlPost;
+/** A modal opened with views.open (what Slack answered, plus the inputs a user can fill in). */
+export interface OpenedView {
+  kind: "view";
+  seq: number;
+  viewId: string;
+  triggerId: string;
+  view: Params;
+  inputs: ViewInput[];
+}
+
+export type SlackRecord =
+  | PostedMessage
+  | MessageUpdate
+  | EphemeralMessage
+  | RecordedUpload
+  | ResponseUrlPost
+  | OpenedView;
 export type SlackRecordKind = SlackRecord["kind"];
 type OfKind<K extends SlackRecordKind> = Extract<SlackRecord, { kind: K }>;
 
@@ -238,6 +255,8 @@ export class SlackRecorder {
           return `#${r.seq} response_url ${JSON.stringify(r.text)}`;
         case "ephemeral":
           return `#${r.seq} ephemeral ${r.channel} to ${r.user}: ${JSON.stringify(r.text)}`;
+        case "view":
+          return `#${r.seq} view ${r.viewId} ${String(r.view.callback_id)}`;
         default:
           return `#${r.seq} ${r.kind} ${r.channel}/${r.ts}${"threadTs" in r && r.threadTs ? ` in ${r.threadTs}` : ""}: ${JSON.stringify(r.text)}`;
       }

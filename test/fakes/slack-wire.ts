@@ -8,6 +8,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 export type Params = Record<string, unknown>;
 
+/** A Slack `{ok:false, error}` answer (HTTP 200 unless a fault says otherwise). */
+export class SlackApiError extends Error {
+  constructor(
+    readonly code: string,
+    readonly extra: Params = {},
+  ) {
+    super(code);
+  }
+}
+
 export interface ParsedBody {
   contentType: string;
   raw: Buffer;
