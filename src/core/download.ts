@@ -27,26 +27,22 @@ export async function downloadAttachment(attachment: Attachment, limits: Downloa
   if (signal?.aborted) throw new CancelledError();
   if (attachment.size !== undefined && attachment.size > maxBytes) throw tooLarge();
 
-  const controller = new AbortController();
-  const onCancel = () => controller.abort(signal?.reason);
-  signal?.addEventListener("abort", onCancel, { once: true });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error("download timed out"));
-  }, timeoutMs);
+  // Ours stops the producer once we are done; the timeout and the caller's cancel join it.
+  const stop = new AbortController();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = AbortSignal.any([stop.signal, timeout, ...(signal ? [signal] : [])]);
   let finished = false;
   let iterator: AsyncIterator<Uint8Array> | undefined;
   let pendingNext = false;
   try {
-    const stream = await untilAborted(attachment.fetch(controller.signal), controller.signal);
+    const stream = await untilAborted(attachment.fetch(combined), combined);
     if (stream.contentLength !== undefined && stream.contentLength > maxBytes) throw tooLarge();
     iterator = stream.body[Symbol.asyncIterator]();
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {
       pendingNext = true;
-      const step = await untilAborted(iterator.next(), controller.signal);
+      const step = await untilAborted(iterator.next(), combined);
       pendingNext = false;
       if (step.done) break;
       total += step.value.byteLength;
@@ -56,7 +52,7 @@ export async function downloadAttachment(attachment: Attachment, limits: Downloa
     finished = true;
     return Buffer.concat(chunks, total);
   } catch (error) {
-    if (timedOut) {
+    if (timeout.aborted && !signal?.aborted) {
       throw new ReferenceImageError(
         `Downloading “${attachment.name}” took longer than ${Math.round(timeoutMs / 1000)} s; try again or attach a smaller file.`,
         { cause: error },
@@ -68,10 +64,8 @@ export async function downloadAttachment(attachment: Attachment, limits: Downloa
       cause: error,
     });
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onCancel);
     if (!finished) {
-      controller.abort(new Error("download stopped"));
+      stop.abort(new Error("download stopped"));
       // Ends the producer (closes its connection). A stalled producer still owes a chunk and
       // would not finish `return()` until it delivers, so that case is not waited for.
       const closing = iterator?.return?.().catch(() => {});

@@ -1,5 +1,7 @@
+import { setTimeout as delay } from "node:timers/promises";
 import sharp from "sharp";
 import { SeedreamAbortedError } from "../seedream/errors.js";
+import type { Sleep } from "../seedream/retry.js";
 import type {
   GenerateOptions,
   GenerateRequest,
@@ -7,7 +9,6 @@ import type {
   ImageGenerator,
   ImageSize,
 } from "../seedream/types.js";
-import { abortableSleep, type Sleep } from "../sleep.js";
 
 /**
  * `SEEDREAM_PROVIDER=demo`: a local stand-in for the API so anyone can try the bot (and its
@@ -30,7 +31,9 @@ export interface DemoGeneratorOptions {
 const LONG_SIDE = 1024;
 
 const sleepUntilCancelled: Sleep = (ms, signal) =>
-  abortableSleep(ms, signal, () => new SeedreamAbortedError("aborted", "Demo generation was cancelled."));
+  delay(ms, undefined, { signal }).catch((error: unknown) => {
+    throw new SeedreamAbortedError("aborted", "Demo generation was cancelled.", { cause: error });
+  });
 
 export function createDemoGenerator(options: DemoGeneratorOptions): ImageGenerator {
   const random = options.random ?? Math.random;

@@ -1,14 +1,28 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { Agent, type Dispatcher } from "undici";
-import { abortableSleep, type Sleep } from "../sleep.js";
 import { errorFromApi, seedreamError } from "./error-mapping.js";
 import type { SeedreamError } from "./errors.js";
 import { eventsFromJson, eventsFromSse, type TranslateContext } from "./events.js";
-import { type HttpSettings, header, readAll, send, sniffBody, transportError } from "./http.js";
+import {
+  type AttemptSignals,
+  type HttpSettings,
+  header,
+  readAll,
+  send,
+  sniffBody,
+  transportError,
+} from "./http.js";
 import { modelCapabilities } from "./models.js";
 import { authorizationHeader, type ProviderId, type ProviderProfile, resolveProvider } from "./providers.js";
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy, retryDelay } from "./retry.js";
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy, retryDelay, type Sleep } from "./retry.js";
 import { decodeSse } from "./sse.js";
-import type { GenerateOptions, GenerateRequest, GenerationEvent, ImageGenerator } from "./types.js";
+import {
+  type GenerateOptions,
+  type GenerateRequest,
+  type GenerationEvent,
+  type ImageGenerator,
+  REQUEST_DEFAULTS,
+} from "./types.js";
 import { validateRequest } from "./validate.js";
 import { buildRequestBody, wireErrorEnvelopeSchema } from "./wire.js";
 
@@ -49,41 +63,69 @@ export interface SeedreamClient extends ImageGenerator {
   close(): Promise<void>;
 }
 
-const ERROR_BODY_LIMIT = 1024 * 1024;
+/** What an option left out means. */
+export const CLIENT_DEFAULTS = {
+  provider: "ark",
+  headersTimeoutMs: 120_000,
+  idleTimeoutMs: 120_000,
+  connectTimeoutMs: 30_000,
+  maxRetries: DEFAULT_RETRY_POLICY.maxRetries,
+  userAgent: "seedream-bot",
+  /** An error body is a few hundred bytes; a gateway's HTML page is cut off here. */
+  errorBodyLimitBytes: 1024 * 1024,
+  random: Math.random,
+  now: Date.now,
+  sleep: (ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal }),
+} as const satisfies Required<
+  Pick<
+    SeedreamClientOptions,
+    | "provider"
+    | "headersTimeoutMs"
+    | "idleTimeoutMs"
+    | "maxRetries"
+    | "userAgent"
+    | "random"
+    | "now"
+    | "sleep"
+  >
+> & { connectTimeoutMs: number; errorBodyLimitBytes: number };
 
 export function createSeedreamClient(options: SeedreamClientOptions): SeedreamClient {
-  const provider = resolveProvider(options.provider ?? "ark", options.baseUrl);
+  const provider = resolveProvider(options.provider ?? CLIENT_DEFAULTS.provider, options.baseUrl);
   const defaultModel = options.model ?? provider.defaultModel;
-  const headersTimeoutMs = options.headersTimeoutMs ?? 120_000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? CLIENT_DEFAULTS.headersTimeoutMs;
   const ownAgent = options.dispatcher
     ? undefined
-    : new Agent({ headersTimeout: headersTimeoutMs, bodyTimeout: 0, connect: { timeout: 30_000 } });
+    : new Agent({
+        headersTimeout: headersTimeoutMs,
+        bodyTimeout: 0,
+        connect: { timeout: CLIENT_DEFAULTS.connectTimeoutMs },
+      });
   const settings: HttpSettings = {
     dispatcher: options.dispatcher ?? (ownAgent as Agent),
     headersTimeoutMs,
-    idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs,
     secrets: [options.apiKey],
   };
   const policy: RetryPolicy = {
     ...DEFAULT_RETRY_POLICY,
     ...options.retryPolicy,
-    maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
+    maxRetries: options.maxRetries ?? CLIENT_DEFAULTS.maxRetries,
   };
-  const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? abortableSleep;
-  const now = options.now ?? Date.now;
+  const random = options.random ?? CLIENT_DEFAULTS.random;
+  const sleep: Sleep = options.sleep ?? CLIENT_DEFAULTS.sleep;
+  const now = options.now ?? CLIENT_DEFAULTS.now;
   const endpoint = `${provider.baseUrl}/images/generations`;
-  const userAgent = options.userAgent ?? "seedream-bot";
+  const userAgent = options.userAgent ?? CLIENT_DEFAULTS.userAgent;
 
   async function download(url: string, callerSignal: AbortSignal | undefined): Promise<Buffer> {
     const controller = new AbortController();
-    const unlink = link(callerSignal, controller);
     try {
       // No Authorization header: the URL is a signed link, often on another host.
       const response = await send(
         url,
         { method: "GET", headers: { "user-agent": userAgent } },
-        controller,
+        attemptSignals(controller, callerSignal),
         settings,
       );
       if (response.status < 200 || response.status >= 300) {
@@ -94,7 +136,6 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
       const failure = transportError(error, { controller, callerSignal, secrets: settings.secrets });
       throw failure.code === "aborted" ? failure : error;
     } finally {
-      unlink();
       controller.abort();
     }
   }
@@ -117,12 +158,12 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
         },
         body,
       },
-      controller,
+      attemptSignals(controller, callerSignal),
       settings,
     );
     const requestIdHeader = header(response.headers, "x-request-id");
     if (response.status < 200 || response.status >= 300) {
-      const text = (await readAll(response.body, ERROR_BODY_LIMIT)).toString("utf8");
+      const text = (await readAll(response.body, CLIENT_DEFAULTS.errorBodyLimitBytes)).toString("utf8");
       throw errorFromApi({
         status: response.status,
         error: errorEnvelope(text),
@@ -160,7 +201,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
     const model = request.model ?? defaultModel;
     const caps = modelCapabilities(model);
     validateRequest(request, caps);
-    const stream = (request.stream ?? true) && caps.stream;
+    const stream = (request.stream ?? REQUEST_DEFAULTS.stream) && caps.stream;
     const body = JSON.stringify(buildRequestBody(request, { provider, model, caps, stream }));
     let produced = false;
     for (let retries = 0; ; retries++) {
@@ -168,7 +209,6 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
         throw seedreamError("aborted", "The Seedream request was cancelled.", { cause: signal.reason });
       }
       const controller = new AbortController();
-      const unlink = link(signal, controller);
       let delayMs: number | undefined;
       try {
         for await (const event of attempt(body, model, controller, signal)) {
@@ -188,7 +228,6 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
         if (delayMs === undefined) throw failure;
         options.onRetry?.({ attempt: retries + 1, delayMs, error: failure });
       } finally {
-        unlink();
         controller.abort();
       }
       try {
@@ -224,14 +263,10 @@ function errorEnvelope(text: string) {
   }
 }
 
-/** Aborting the caller's signal aborts this attempt; returns the unlinker. */
-function link(signal: AbortSignal | undefined, controller: AbortController): () => void {
-  if (!signal) return () => {};
-  if (signal.aborted) {
-    controller.abort(signal.reason);
-    return () => {};
-  }
-  const onAbort = () => controller.abort(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return () => signal.removeEventListener("abort", onAbort);
+/** One attempt's signals: ours (idle timeout, clean-up) and, combined with it, the caller's cancel. */
+function attemptSignals(controller: AbortController, callerSignal: AbortSignal | undefined): AttemptSignals {
+  return {
+    controller,
+    signal: callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal,
+  };
 }

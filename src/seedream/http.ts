@@ -24,21 +24,28 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
 }
 
 /**
- * One HTTP exchange, aborted through `controller`. The caller owns the controller: aborting it
- * (cancel, idle timeout, a `break` out of the iteration) closes the connection.
+ * `controller` is the attempt's own (the idle timer aborts it with a timeout; clean-up after a
+ * `break` aborts it); `signal` is that one combined with the caller's cancel (`AbortSignal.any`).
  */
+export interface AttemptSignals {
+  controller: AbortController;
+  signal: AbortSignal;
+}
+
+/** One HTTP exchange, aborted through `signals`: any abort closes the connection. */
 export async function send(
   url: string,
   init: { method: "GET" | "POST"; headers?: Record<string, string>; body?: string },
-  controller: AbortController,
+  signals: AttemptSignals,
   settings: HttpSettings,
 ): Promise<HttpResponse> {
+  const { controller } = signals;
   const response = await request(url, {
     method: init.method,
     headers: init.headers,
     body: init.body,
     dispatcher: settings.dispatcher,
-    signal: controller.signal,
+    signal: signals.signal,
     headersTimeout: settings.headersTimeoutMs,
     // Our own idle timer (below) only runs while we are waiting for data; undici's would also
     // count the time the caller spends posting an image to a chat before asking for the next.

@@ -7,12 +7,15 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+export const DEFAULT_RETRY_POLICY = {
   maxRetries: 2,
   baseDelayMs: 1_000,
   maxDelayMs: 20_000,
   maxRetryAfterMs: 60_000,
-};
+} as const satisfies RetryPolicy;
+
+/** Waits `ms`; an abort of `signal`, before or during the wait, rejects at once. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /**
  * Delay before retry number `attempt` (0-based): the server's `Retry-After` when it gave one,

@@ -65,6 +65,17 @@ export interface GenerateRequest {
   responseFormat?: "b64_json" | "url";
 }
 
+/** What a request field left out means. */
+export const REQUEST_DEFAULTS = {
+  maxImages: 1,
+  /** Streamed whenever the model can stream. */
+  stream: true,
+  /** Images never depend on an expiring URL. */
+  responseFormat: "b64_json",
+  /** The API's own default is `true`: the bot always says what it means. */
+  watermark: false,
+} as const satisfies Required<Pick<GenerateRequest, "maxImages" | "stream" | "responseFormat" | "watermark">>;
+
 export interface GenerateOptions {
   signal?: AbortSignal;
 }

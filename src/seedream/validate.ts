@@ -1,6 +1,6 @@
 import { SeedreamValidationError } from "./errors.js";
 import type { ModelCapabilities, PixelBound, SizeTier } from "./models.js";
-import type { GenerateRequest } from "./types.js";
+import { type GenerateRequest, REQUEST_DEFAULTS } from "./types.js";
 
 export type RequestedSize =
   | { kind: "tier"; tier: SizeTier }
@@ -118,7 +118,7 @@ export function validateRequest(request: GenerateRequest, caps: ModelCapabilitie
     );
   }
 
-  const maxImages = request.maxImages ?? 1;
+  const maxImages = request.maxImages ?? REQUEST_DEFAULTS.maxImages;
   if (!Number.isInteger(maxImages) || maxImages < 1 || maxImages > 15) {
     fail(`The number of images must be a whole number from 1 to 15 (got ${maxImages}).`, "max_images");
   }

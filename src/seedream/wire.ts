@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ModelCapabilities } from "./models.js";
 import type { ProviderProfile } from "./providers.js";
-import type { GenerateRequest, ImageSize } from "./types.js";
+import { type GenerateRequest, type ImageSize, REQUEST_DEFAULTS } from "./types.js";
 import { parseSize, wireSize } from "./validate.js";
 
 /**
@@ -94,7 +94,7 @@ export function buildRequestBody(request: GenerateRequest, context: BodyContext)
     const parsed = parseSize(request.size);
     body.size = parsed ? wireSize(parsed) : request.size;
   }
-  const maxImages = request.maxImages ?? 1;
+  const maxImages = request.maxImages ?? REQUEST_DEFAULTS.maxImages;
   // Older models reject fields they do not know, so group fields go only to models that have groups.
   if (caps.group) {
     if (maxImages > 1) {
@@ -105,9 +105,8 @@ export function buildRequestBody(request: GenerateRequest, context: BodyContext)
     }
   }
   if (stream) body.stream = true;
-  body.response_format = request.responseFormat ?? "b64_json";
-  // The API's default is `true`: always say what we mean.
-  body.watermark = provider.forcesWatermarkOff ? false : (request.watermark ?? false);
+  body.response_format = request.responseFormat ?? REQUEST_DEFAULTS.responseFormat;
+  body.watermark = provider.forcesWatermarkOff ? false : (request.watermark ?? REQUEST_DEFAULTS.watermark);
   if (request.fast) body.optimize_prompt_options = { mode: "fast" };
   if (request.seed !== undefined) body.seed = request.seed;
   if (request.guidanceScale !== undefined) body.guidance_scale = request.guidanceScale;
