@@ -5,10 +5,10 @@ import { type BotStore, openStore } from "./core/store.js";
 import { createDemoGenerator } from "./demo/demo-generator.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { createSeedreamClient } from "./seedream/client.js";
-import { describeModel, modelCapabilities } from "./seedream/models.js";
+import { describeModel } from "./seedream/models.js";
 import { resolveProvider } from "./seedream/providers.js";
 import type { ImageGenerator } from "./seedream/types.js";
-import { validateRequest } from "./seedream/validate.js";
+import { prepareRequest } from "./seedream/validate.js";
 
 /**
  * The composition root shared by the bot, the console and the tests: config in, a ready
@@ -33,9 +33,11 @@ export function createGenerator(config: Config): ImageGenerator & { close?(): Pr
   const seedream = config.seedream;
   if (seedream.provider === "demo") {
     // The demo speaks for the provider's default model so it teaches the real limits.
-    const defaultModel = seedream.model ?? resolveProvider("ark").defaultModel;
+    const provider = resolveProvider("ark");
+    const defaultModel = seedream.model ?? provider.defaultModel;
     return createDemoGenerator({
-      validate: (request) => validateRequest(request, modelCapabilities(request.model ?? defaultModel)),
+      validate: (request, referenceCount) =>
+        prepareRequest(request, { provider, defaultModel }, referenceCount),
       describeModel: (modelId) => `${describeModel(modelId ?? defaultModel)} (demo)`,
     });
   }

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, parseConfig } from "../config.js";
+import { errorSentence } from "../core/messages.js";
 import { createSeedreamClient } from "../seedream/client.js";
 import { SeedreamError } from "../seedream/errors.js";
 import type { GenerateRequest, GenerationEvent } from "../seedream/types.js";
@@ -190,7 +191,7 @@ async function runGenerate(args: string[], io: CliIo): Promise<number> {
     }
   } catch (error) {
     if (error instanceof SeedreamError) {
-      io.stderr(`error: ${error.userMessage}`);
+      io.stderr(`error: ${errorSentence(error)}`);
       return error.code === "validation" ? 2 : 1;
     }
     throw error;

@@ -1,11 +1,11 @@
 import { parseSize, wireSize } from "../seedream/validate.js";
-import { MAX_ASPECT, MIN_ASPECT, parseRatio, sizeForRatio } from "./aspect.js";
 import { BadCommandError } from "./errors.js";
 
 /**
  * The command language: `<prompt> [--flag value]…`, `help`, `cancel`. Flags may sit anywhere;
  * everything else is the prompt, kept exactly as typed (full-width spaces and Chinese
- * punctuation included) apart from the removed flags.
+ * punctuation included) apart from the removed flags. It only parses: what a model accepts is
+ * checked once, against that model, by the Seedream client's validation.
  */
 
 export interface GenerationParams {
@@ -14,7 +14,9 @@ export interface GenerationParams {
   n: number;
   /** Wire form (`2K`, `2560x1440`, `adaptive`); undefined = the model's default. */
   size?: string;
-  /** A version alias (`4.0`, `4.5`, `5.0`, `3.0`) or a model/endpoint id, as typed. */
+  /** `--ar W:H`; the model turns it into its pixel size (at `size` when that is a tier). */
+  ar?: { width: number; height: number };
+  /** A version (`4.5`, `v4`) or a model/endpoint id, as typed. */
   model?: string;
   seed?: number;
   watermark: boolean;
@@ -42,7 +44,6 @@ const HELP_WORDS = new Set(["help", "--help", "-h", "?", "？", "帮助"]);
 const CANCEL_WORDS = new Set(["cancel", "stop", "取消"]);
 const VALUE_FLAGS = new Set(["n", "size", "ar", "model", "seed"]);
 const SWITCH_FLAGS = new Set(["watermark", "no-watermark", "fast"]);
-export const MODEL_ALIASES = new Set(["3.0", "4.0", "4.5", "5.0"]);
 
 /**
  * `--`, or the dashes that Slack, macOS and iOS substitute for it (em/en dash, horizontal bar,
@@ -151,7 +152,10 @@ export function parseCommand(text: string, options: ParseOptions): Command {
     fast: switches.has("fast"),
     picks,
   };
-  const size = resolveSize(values.get("size"), values.get("ar"), options.defaults.size);
+  const ar = values.get("ar");
+  if (ar !== undefined) params.ar = readRatio(ar);
+  // The default size is a default: with --ar it would fight the ratio, so only a typed size joins it.
+  const size = readSize(values.get("size")) ?? (ar === undefined ? options.defaults.size : undefined);
   if (size !== undefined) params.size = size;
   const model = values.get("model");
   if (model !== undefined) params.model = parseModel(model);
@@ -169,47 +173,26 @@ function parseCount(value: string | undefined, max: number): number {
   return n;
 }
 
-function resolveSize(
-  size: string | undefined,
-  ar: string | undefined,
-  fallback: string | undefined,
-): string | undefined {
-  const parsed = size === undefined ? undefined : parseSize(size);
-  if (size !== undefined && parsed === undefined) {
+function readSize(size: string | undefined): string | undefined {
+  if (size === undefined) return undefined;
+  const parsed = parseSize(size);
+  if (parsed === undefined) {
     throw new BadCommandError(`"${size}" is not a size: use 1K, 2K, 3K, 4K or WIDTHxHEIGHT like 2048x2048.`);
   }
-  if (parsed?.kind === "pixels") {
-    const aspect = parsed.width / parsed.height;
-    if (aspect < MIN_ASPECT || aspect > MAX_ASPECT) {
-      throw new BadCommandError(
-        `${size} is too ${aspect < 1 ? "tall" : "wide"}: width and height may differ at most 16 times.`,
-      );
-    }
-  }
-  if (ar === undefined) return parsed ? wireSize(parsed) : fallback;
+  return wireSize(parsed);
+}
 
-  const ratio = parseRatio(ar);
-  if (ratio === undefined) throw new BadCommandError(`"${ar}" is not an aspect ratio: write it like 16:9.`);
-  const aspect = ratio.width / ratio.height;
-  if (aspect < MIN_ASPECT || aspect > MAX_ASPECT) {
-    throw new BadCommandError(`--ar ${ar} is too extreme: Seedream allows from 1:16 to 16:1.`);
-  }
-  if (parsed !== undefined && parsed.kind !== "tier") {
-    throw new BadCommandError(
-      "Use either --size WIDTHxHEIGHT or --ar, not both (--ar works with --size 1K…4K).",
-    );
-  }
-  const pixels = sizeForRatio(ratio, parsed?.tier ?? "2K");
-  return `${pixels.width}x${pixels.height}`;
+/** Reads `16:9`, `16/9`, `2.39:1` (full-width digits and colon too). */
+function readRatio(text: string): { width: number; height: number } {
+  const match = /^(\d+(?:\.\d+)?)\s*[:/]\s*(\d+(?:\.\d+)?)$/.exec(text.normalize("NFKC").trim());
+  const width = Number(match?.[1]);
+  const height = Number(match?.[2]);
+  if (!(width > 0 && height > 0))
+    throw new BadCommandError(`"${text}" is not an aspect ratio: write it like 16:9.`);
+  return { width, height };
 }
 
 function parseModel(value: string): string {
-  const lowered = value.toLowerCase().replace(/^v/, "");
-  if (/^\d+(\.\d+)?$/.test(lowered)) {
-    const alias = lowered.includes(".") ? lowered : `${lowered}.0`;
-    if (MODEL_ALIASES.has(alias)) return alias;
-    throw new BadCommandError(`There is no Seedream ${value}: use --model 4.0, 4.5, 5.0, 3.0 or a model id.`);
-  }
   if (!/^[\w][\w.:/-]*$/.test(value)) throw new BadCommandError(`"${value}" is not a model id.`);
   return value;
 }

@@ -119,10 +119,10 @@ export function createHandler(deps: HandlerDeps): Handler {
         allowPicks: request.replyTo !== undefined || request.continuesThread === true,
       });
       if (command.kind !== "generate") return command;
-      const plan = planFor(command.params, settings);
+      const plan = planFor(command.params);
       // Without a reply or a thread to continue, the references are the attachments: check now.
       if (request.replyTo === undefined && request.continuesThread !== true) {
-        checkRequest(plan, request.attachments.length, generator);
+        plan.checked = checkRequest(plan, request.attachments.length, generator);
       }
       return { kind: "generate", params: command.params, plan };
     } catch (error) {

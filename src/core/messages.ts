@@ -1,4 +1,11 @@
 import { isBotError } from "../errors.js";
+import {
+  SeedreamError,
+  type SeedreamErrorCode,
+  SeedreamValidationError,
+  type ValidationIssue,
+} from "../seedream/errors.js";
+import type { ModelCapabilities } from "../seedream/models.js";
 import type { ImageFailureKind } from "../seedream/types.js";
 
 /**
@@ -90,8 +97,120 @@ export function cancelReply(count: number): string {
 
 /** The one sentence a user sees for any error. */
 export function errorSentence(error: unknown): string {
-  // Every error we raise carries its sentence; Seedream's are worded once, with the request id,
-  // in src/seedream/error-mapping.ts.
+  // The Seedream client's errors are neutral: they are worded here, by code. Every other error
+  // we raise carries its sentence.
+  if (error instanceof SeedreamValidationError) return validationSentence(error.issue);
+  if (error instanceof SeedreamError) return withRequestId(seedreamSentence(error), error.requestId);
   if (isBotError(error)) return error.userMessage;
   return "Something went wrong inside the bot; the error has been logged.";
+}
+
+function withRequestId(sentence: string, requestId: string | undefined): string {
+  return requestId ? `${sentence} (request id ${requestId}).` : `${sentence}.`;
+}
+
+/** One sentence per Seedream error code (without the request id). */
+const SEEDREAM_SENTENCES: Record<
+  Exclude<SeedreamErrorCode, "validation">,
+  (error: SeedreamError) => string
+> = {
+  moderation_prompt: () => "Seedream's content filter blocked the prompt; try rewording it",
+  moderation_reference: () => "Seedream's content filter blocked a reference image; try a different image",
+  moderation_output: () => "Seedream's content filter blocked the generated image; try a different prompt",
+  moderation: () => "Seedream's content filter blocked this request; try a different prompt",
+  rate_limited: () => "Seedream is busy right now (rate limit reached); please try again in a minute",
+  auth: () => "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY",
+  account: () =>
+    "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it",
+  invalid_parameter: (error) =>
+    error.param
+      ? `Seedream rejected the request: its ${error.param} value isn't accepted`
+      : "Seedream rejected the request as invalid",
+  model_unavailable: (error) =>
+    `${error.model ? `The model ${error.model}` : "That model"} isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it`,
+  server: () => "Seedream had an internal error; please try again",
+  timeout: () => "Seedream took too long to answer; please try again, perhaps with fewer images",
+  network: () => "The bot could not reach Seedream; please try again later",
+  aborted: () => "Cancelled",
+  protocol: () => "Seedream sent an answer the bot could not read; please try again",
+};
+
+function seedreamSentence(error: SeedreamError): string {
+  return error.code === "validation"
+    ? "The request does not fit the model"
+    : SEEDREAM_SENTENCES[error.code](error);
+}
+
+const orList = (items: readonly string[]): string =>
+  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+const dims = (bound: { width: number; height: number }): string => `${bound.width}x${bound.height}`;
+const imagesWord = (count: number, word = "image"): string => `${count} ${word}${count === 1 ? "" : "s"}`;
+
+function sizeSuggestion(caps: ModelCapabilities): string {
+  if (caps.tiers.length > 0) {
+    return `use ${orList(caps.tiers)}${caps.pixelSizes ? " or WIDTHxHEIGHT such as 2048x2048" : ""}`;
+  }
+  return caps.adaptiveOnly
+    ? "leave the size out (the output follows the reference)"
+    : "use WIDTHxHEIGHT such as 1024x1024";
+}
+
+/** What a person reads when a request does not fit the model: what is wrong, and what would fit. */
+export function validationSentence(issue: ValidationIssue): string {
+  const { caps } = issue;
+  const name = caps.name;
+  switch (issue.kind) {
+    case "prompt_empty":
+      return "Write a prompt describing the image you want.";
+    case "reference_format":
+      return `Reference image ${issue.position} must be an http(s) URL or a data:image/…;base64 URI.`;
+    case "references_too_many":
+      return caps.maxReferences === 0
+        ? `${name} doesn't take reference images: remove them, or pick a 4.x model with --model 4.5.`
+        : `${name} takes at most ${imagesWord(caps.maxReferences, "reference image")} and this request has ${issue.references}: attach fewer images.`;
+    case "references_too_few":
+      return `${name} edits an existing image: attach one, or reply to one, and try again.`;
+    case "images_out_of_range":
+      return `The number of images must be a whole number from 1 to 15 (got ${issue.images}).`;
+    case "images_no_group":
+      return `${name} makes one image per request; ask for 1 image.`;
+    case "images_too_many_total": {
+      const room = caps.maxTotalImages - issue.references;
+      return `${imagesWord(issue.references, "reference image")} plus ${imagesWord(issue.images, "new image")} is more than the ${caps.maxTotalImages} a request may have: ${room > 0 ? `use --n ${room} or attach fewer images` : "attach fewer images"}.`;
+    }
+    case "size_unreadable":
+      return issue.mixed
+        ? `A size is either a tier like 2K or pixels like 2048x2048, not both ("${issue.size}").`
+        : `"${issue.size}" is not a size ${name} understands; ${sizeSuggestion(caps)}.`;
+    case "size_no_adaptive":
+      return `${name} has no adaptive size; ${sizeSuggestion(caps)}.`;
+    case "size_adaptive_only":
+      return `${name} sizes its output after the reference image; leave the size out.`;
+    case "size_no_tier":
+      return `${name} has no ${issue.tier} size; ${sizeSuggestion(caps)}.`;
+    case "size_no_pixels":
+      return `${name} does not take pixel sizes; ${sizeSuggestion(caps)}.`;
+    case "size_too_small":
+      return `${name} needs at least ${dims(caps.minPixels)} pixels; try --size ${caps.tiers[0] ?? dims(caps.minPixels)}.`;
+    case "size_too_large":
+      return `${name} allows at most ${dims(caps.maxPixels)} pixels; try --size ${caps.tiers.at(-1) ?? dims(caps.maxPixels)}.`;
+    case "size_aspect":
+      return `${issue.width}x${issue.height} is too ${issue.width < issue.height ? "tall" : "wide"}: width and height may differ at most 16 times.`;
+    case "ratio_out_of_range":
+      return `--ar ${issue.ratio.width}:${issue.ratio.height} is too extreme: Seedream allows from 1:16 to 16:1.`;
+    case "ratio_with_pixels":
+      return "Use either --size WIDTHxHEIGHT or --ar, not both (--ar works with --size 1K…4K).";
+    case "model_unknown_version":
+      return `There is no Seedream ${issue.typed}: use --model 4.0, 4.5, 5.0, 3.0 or a model id.`;
+    case "seed_unsupported":
+      return `${name} does not take a seed; only Seedream 3.0 and SeedEdit 3.0 do.`;
+    case "seed_out_of_range":
+      return "The seed must be a whole number from -1 to 2147483647.";
+    case "guidance_unsupported":
+      return `${name} does not take a guidance scale; only Seedream 3.0 and SeedEdit 3.0 do.`;
+    case "guidance_out_of_range":
+      return "The guidance scale must be between 1 and 10.";
+    case "fast_unsupported":
+      return `Fast mode is only available on Seedream 4.0, not ${name}.`;
+  }
 }

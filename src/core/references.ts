@@ -86,36 +86,9 @@ function mayBeImage(attachment: Attachment): boolean {
   return attachment.contentType === undefined || attachment.contentType.toLowerCase().startsWith("image/");
 }
 
-/**
- * Reference count limits, checked before anything is downloaded or sent; every message says
- * how to fix the request.
- */
-export function checkReferenceCount(references: number, images: number, caps: ModelCapabilities): void {
-  const name = caps.name;
-  if (references > caps.maxReferences) {
-    throw new ReferenceImageError(
-      caps.maxReferences === 0
-        ? `${name} doesn't take reference images: remove them, or pick a 4.x model with --model 4.5.`
-        : `${name} takes at most ${caps.maxReferences} reference image${caps.maxReferences === 1 ? "" : "s"} and this request has ${references}: attach fewer images.`,
-    );
-  }
-  if (references < caps.minReferences) {
-    throw new ReferenceImageError(
-      `${name} edits an existing image: attach one, or reply to one, and try again.`,
-    );
-  }
-  if (references + images > caps.maxTotalImages) {
-    const room = caps.maxTotalImages - references;
-    throw new ReferenceImageError(
-      `${references} reference image${references === 1 ? "" : "s"} plus ${images} new image${images === 1 ? "" : "s"} is more than the ${caps.maxTotalImages} a request may have: ${room > 0 ? `use --n ${room} or attach fewer images` : "attach fewer images"}.`,
-    );
-  }
-}
-
-/** Reference rules for a model: 3.x models take only moderate aspect ratios. */
+/** Reference rules for a model (its limits are the model table's). */
 export function referenceRulesFor(caps: ModelCapabilities): ReferenceRules {
-  const older = caps.family === "seedream-3.0" || caps.family === "seededit-3.0";
-  return { ...DEFAULT_REFERENCE_RULES, maxAspect: older ? 3 : 16, modelName: caps.name };
+  return { ...DEFAULT_REFERENCE_RULES, maxAspect: caps.referenceMaxAspect, modelName: caps.name };
 }
 
 /**

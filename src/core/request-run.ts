@@ -1,17 +1,12 @@
 import { SeedreamValidationError } from "../seedream/errors.js";
+import { modelCapabilities } from "../seedream/models.js";
 import type { GenerateRequest, ImageGenerator } from "../seedream/types.js";
 import { BadCommandError, CancelledError, QueueFullError, ReferenceImageError } from "./errors.js";
 import type { GenerationParams } from "./grammar.js";
 import type { RunLimiter } from "./limits.js";
 import { errorSentence, preparingStatus, STOPPED_STATUS, waitingStatus } from "./messages.js";
-import { chooseModel, type ModelChoice } from "./model-choice.js";
 import type { IncomingRequest, OutputThread } from "./ports.js";
-import {
-  checkReferenceCount,
-  prepareReferences,
-  referenceRulesFor,
-  selectReferenceSources,
-} from "./references.js";
+import { prepareReferences, referenceRulesFor, selectReferenceSources } from "./references.js";
 import { type RunResult, runGeneration } from "./run.js";
 import type { Clock, Logger, Sleep } from "./runtime.js";
 import type { CoreSettings } from "./settings.js";
@@ -52,37 +47,37 @@ export interface GenerateDeps {
   stopping(platform: string): boolean;
 }
 
-/** The model and the API request a command asks for, before its references are known. */
-export interface Plan extends ModelChoice {
+/** The API request a command asks for, before its references are known. */
+export interface Plan {
+  /** As typed: a model alias, `aspectRatio` not yet a size. */
   request: GenerateRequest;
-  /** Images asked for. */
-  images: number;
+  /** The request as it will be sent, once checked against its model (`checkRequest`). */
+  checked?: CheckedRequest;
 }
 
-export function planFor(params: GenerationParams, settings: CoreSettings): Plan {
-  const choice = chooseModel(params.model, settings.seedream);
+export type CheckedRequest = ReturnType<ImageGenerator["validate"]>;
+
+export function planFor(params: GenerationParams): Plan {
   const request: GenerateRequest = {
     prompt: params.prompt,
     maxImages: params.n,
     watermark: params.watermark,
   };
-  if (choice.requestModel !== undefined) request.model = choice.requestModel;
+  if (params.model !== undefined) request.model = params.model;
   if (params.size !== undefined) request.size = params.size;
+  if (params.ar !== undefined) request.aspectRatio = params.ar;
   if (params.seed !== undefined) request.seed = params.seed;
   if (params.fast) request.fast = true;
-  return { ...choice, request, images: params.n };
+  return { request };
 }
 
 /**
- * Everything the command gets wrong, found without I/O: reference count, size, seed, flags the
- * model lacks. Placeholder references stand in for the real ones (checked again once downloaded).
+ * The one check of a request, without I/O, against the model it names, with the number of
+ * references it really has: reference count, size, seed, flags the model lacks. The model
+ * table's rules (src/seedream/models.ts) decide; the references' bytes are the core's to check.
  */
-export function checkRequest(plan: Plan, references: number, generator: ImageGenerator): void {
-  checkReferenceCount(references, plan.images, plan.caps);
-  generator.validate({
-    ...plan.request,
-    references: Array.from({ length: references }, () => "data:image/png;base64,"),
-  });
+export function checkRequest(plan: Plan, references: number, generator: ImageGenerator): CheckedRequest {
+  return generator.validate(plan.request, references);
 }
 
 export async function generate(
@@ -94,14 +89,12 @@ export async function generate(
   log: Logger,
 ): Promise<HandleResult> {
   const { generator, store, settings, clock } = deps;
-  const generateRequest: GenerateRequest = { ...plan.request };
   let sources: Awaited<ReturnType<typeof selectReferenceSources>>;
+  let generateRequest: CheckedRequest;
   try {
     sources = await selectReferenceSources(request, params.picks, store);
     // `read` checked requests whose references are their attachments; replies are checked here.
-    if (request.replyTo !== undefined || request.continuesThread === true) {
-      checkRequest(plan, sources.length, generator);
-    }
+    generateRequest = { ...(plan.checked ?? checkRequest(plan, sources.length, generator)) };
   } catch (error) {
     // A pick that doesn't exist, too many references, a size the model lacks: the command's mistake.
     return rejectRequest(error, thread, log, {
@@ -125,13 +118,13 @@ export async function generate(
       if (sources.length > 0) {
         await status(preparingStatus(sources.length));
         try {
-          const references = await prepareReferences(sources, referenceRulesFor(plan.caps), {
+          const caps = modelCapabilities(generateRequest.model);
+          const references = await prepareReferences(sources, referenceRulesFor(caps), {
             maxBytes: settings.limits.maxReferenceBytes,
             timeoutMs: settings.limits.referenceFetchTimeoutMs,
             signal: ticket.signal,
           });
           generateRequest.references = references.map((reference) => reference.dataUri);
-          generator.validate(generateRequest);
         } catch (error) {
           if (statusShown && !(error instanceof CancelledError)) await status(STOPPED_STATUS);
           throw error;
@@ -140,8 +133,8 @@ export async function generate(
       const runParams = {
         n: params.n,
         watermark: params.watermark,
-        ...(generateRequest.model === undefined ? {} : { model: generateRequest.model }),
-        ...(params.size === undefined ? {} : { size: params.size }),
+        ...(params.model === undefined ? {} : { model: generateRequest.model }),
+        ...(generateRequest.size === undefined ? {} : { size: generateRequest.size }),
         ...(params.seed === undefined ? {} : { seed: params.seed }),
       };
       const base = { platform: request.platform, conversationId: request.conversationId };

@@ -18,7 +18,7 @@ import type {
  */
 export interface DemoGeneratorOptions {
   /** Validation shared with the real client, so the demo teaches the real limits. */
-  validate: (request: GenerateRequest) => void;
+  validate: ImageGenerator["validate"];
   describeModel: (modelId?: string) => string;
   /** Milliseconds before image `i` (0-based) is ready, measured from the previous one. */
   delayMs?: (index: number) => number;
@@ -46,10 +46,10 @@ export function createDemoGenerator(options: DemoGeneratorOptions): ImageGenerat
     validate: options.validate,
     describeModel: options.describeModel,
     async *generate(request: GenerateRequest, generateOptions: GenerateOptions = {}) {
-      options.validate(request);
+      const prepared = options.validate(request);
       const { signal } = generateOptions;
-      const count = Math.max(1, request.maxImages ?? 1);
-      const size = outputSize(request.size);
+      const count = Math.max(1, prepared.maxImages ?? 1);
+      const size = outputSize(prepared.size);
       let generated = 0;
       for (let index = 0; index < count; index++) {
         await sleep(delayMs(index), signal);

@@ -23,7 +23,7 @@ import {
   type ImageGenerator,
   REQUEST_DEFAULTS,
 } from "./types.js";
-import { validateRequest } from "./validate.js";
+import { type ModelContext, prepareRequest } from "./validate.js";
 import { buildRequestBody, wireErrorEnvelopeSchema } from "./wire.js";
 
 export interface RetryInfo {
@@ -116,6 +116,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
   const sleep: Sleep = options.sleep ?? CLIENT_DEFAULTS.sleep;
   const now = options.now ?? CLIENT_DEFAULTS.now;
   const endpoint = `${provider.baseUrl}/images/generations`;
+  const modelContext: ModelContext = { provider, defaultModel };
   const userAgent = options.userAgent ?? CLIENT_DEFAULTS.userAgent;
 
   async function download(url: string, callerSignal: AbortSignal | undefined): Promise<Buffer> {
@@ -198,11 +199,11 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
     generateOptions: GenerateOptions = {},
   ): AsyncGenerator<GenerationEvent, void, undefined> {
     const { signal } = generateOptions;
-    const model = request.model ?? defaultModel;
+    const prepared = prepareRequest(request, modelContext);
+    const { model } = prepared;
     const caps = modelCapabilities(model);
-    validateRequest(request, caps);
     const stream = (request.stream ?? REQUEST_DEFAULTS.stream) && caps.stream;
-    const body = JSON.stringify(buildRequestBody(request, { provider, model, caps, stream }));
+    const body = JSON.stringify(buildRequestBody(prepared, { provider, model, caps, stream }));
     let produced = false;
     for (let retries = 0; ; retries++) {
       if (signal?.aborted) {
@@ -242,9 +243,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
     provider,
     model: defaultModel,
     generate,
-    validate(request) {
-      validateRequest(request, modelCapabilities(request.model ?? defaultModel));
-    },
+    validate: (request, referenceCount) => prepareRequest(request, modelContext, referenceCount),
     describeModel(modelId) {
       return modelCapabilities(modelId ?? defaultModel).name;
     },

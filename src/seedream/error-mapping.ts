@@ -13,12 +13,11 @@ import {
   SeedreamRateLimitError,
   SeedreamServerError,
   SeedreamTimeoutError,
-  SeedreamValidationError,
 } from "./errors.js";
 import type { ImageFailureKind } from "./types.js";
 import type { WireError } from "./wire.js";
 
-const CLASSES: Record<SeedreamErrorCode, typeof SeedreamError> = {
+const CLASSES: Record<Exclude<SeedreamErrorCode, "validation">, typeof SeedreamError> = {
   moderation_prompt: SeedreamModerationError,
   moderation_reference: SeedreamModerationError,
   moderation_output: SeedreamModerationError,
@@ -27,7 +26,6 @@ const CLASSES: Record<SeedreamErrorCode, typeof SeedreamError> = {
   auth: SeedreamAuthError,
   account: SeedreamAccountError,
   invalid_parameter: SeedreamInvalidParameterError,
-  validation: SeedreamValidationError,
   model_unavailable: SeedreamModelUnavailableError,
   server: SeedreamServerError,
   timeout: SeedreamTimeoutError,
@@ -36,61 +34,13 @@ const CLASSES: Record<SeedreamErrorCode, typeof SeedreamError> = {
   protocol: SeedreamProtocolError,
 };
 
-/** The one sentence a chat user sees for each code (without the request id). */
-export function userSentence(
-  code: SeedreamErrorCode,
-  context: { param?: string; model?: string } = {},
-): string {
-  switch (code) {
-    case "moderation_prompt":
-      return "Seedream's content filter blocked the prompt; try rewording it";
-    case "moderation_reference":
-      return "Seedream's content filter blocked a reference image; try a different image";
-    case "moderation_output":
-      return "Seedream's content filter blocked the generated image; try a different prompt";
-    case "moderation":
-      return "Seedream's content filter blocked this request; try a different prompt";
-    case "rate_limited":
-      return "Seedream is busy right now (rate limit reached); please try again in a minute";
-    case "auth":
-      return "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY";
-    case "account":
-      return "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it";
-    case "invalid_parameter":
-      return context.param
-        ? `Seedream rejected the request: its ${context.param} value isn't accepted`
-        : "Seedream rejected the request as invalid";
-    case "validation":
-      return "The request does not fit the model";
-    case "model_unavailable":
-      return `${context.model ? `The model ${context.model}` : "That model"} isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it`;
-    case "server":
-      return "Seedream had an internal error; please try again";
-    case "timeout":
-      return "Seedream took too long to answer; please try again, perhaps with fewer images";
-    case "network":
-      return "The bot could not reach Seedream; please try again later";
-    case "aborted":
-      return "Cancelled";
-    case "protocol":
-      return "Seedream sent an answer the bot could not read; please try again";
-  }
-}
-
-export function withRequestId(sentence: string, requestId: string | undefined): string {
-  return requestId ? `${sentence} (request id ${requestId}).` : `${sentence}.`;
-}
-
-/** Builds the right subclass for a code, with a user message unless one is given. */
+/** Builds the right subclass for a code (validation errors are built by `validate.ts` alone). */
 export function seedreamError(
-  code: SeedreamErrorCode,
+  code: Exclude<SeedreamErrorCode, "validation">,
   message: string,
-  details: SeedreamErrorDetails & { model?: string } = {},
+  details: SeedreamErrorDetails = {},
 ): SeedreamError {
-  const { model, ...rest } = details;
-  const userMessage =
-    rest.userMessage ?? withRequestId(userSentence(code, { param: rest.param, model }), rest.requestId);
-  return new CLASSES[code](code, message, { ...rest, userMessage });
+  return new CLASSES[code](code, message, details);
 }
 
 /**
@@ -161,10 +111,13 @@ export interface ApiErrorInput {
 
 export function errorFromApi(input: ApiErrorInput): SeedreamError {
   const apiCode = apiCodeOf(input.error);
-  const code = classifyApiCode(apiCode, input.status);
+  const classified = classifyApiCode(apiCode, input.status);
+  // "validation" is ours alone: an API refusal of the request is an invalid parameter.
+  const code = classified === "validation" ? "invalid_parameter" : classified;
   const apiMessage = redact(input.error?.message ?? "", input.secrets);
   const requestId = input.requestIdHeader || requestIdFromMessage(apiMessage);
-  const param = input.error?.param ?? undefined;
+  // Gateways have been seen echoing the key in any field: every upstream string is scrubbed.
+  const param = input.error?.param ? redact(input.error.param, input.secrets) : undefined;
   const summary = [`HTTP ${input.status}`, apiCode, apiMessage].filter((part) => part).join(" ");
   return seedreamError(code, `Seedream error: ${summary}`, {
     status: input.status,

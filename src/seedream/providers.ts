@@ -3,10 +3,9 @@
  * `POST {baseUrl}/images/generations` API.
  */
 
-export type ProviderId = "ark" | "byteplus" | "dmxapi" | "modelverse";
+import { type ModelAlias, readModelName } from "./models.js";
 
-/** The Seedream versions a user can pick by number (`--model 4.5`). */
-export type ModelAlias = "3.0" | "4.0" | "4.5" | "5.0";
+export type ProviderId = "ark" | "byteplus" | "dmxapi" | "modelverse";
 
 export interface ProviderProfile {
   id: ProviderId;
@@ -96,8 +95,14 @@ export function isProviderId(value: string): value is ProviderId {
   return Object.hasOwn(PROVIDERS, value);
 }
 
-export function isModelAlias(value: string): value is ModelAlias {
-  return Object.hasOwn(ARK_MODEL_IDS, value);
+/**
+ * `--model 4.5` → the id this provider knows that version by; any other id is passed through;
+ * `undefined` for a version number no Seedream has.
+ */
+export function modelIdFor(typed: string, profile: ProviderProfile): string | undefined {
+  const name = readModelName(typed);
+  if (name.kind === "alias") return profile.modelIds[name.alias];
+  return name.kind === "id" ? name.id : undefined;
 }
 
 /** The profile with SEEDREAM_BASE_URL (when set) taking precedence over the profile's own URL. */

@@ -45,12 +45,14 @@ export type GenerationEventType = GenerationEvent["type"];
 /** A request in domain terms; `client.ts` turns it into the provider's wire body. */
 export interface GenerateRequest {
   prompt: string;
-  /** Model id; the client's configured model when absent. */
+  /** Model id or version alias (`4.5`); the client's configured model when absent. */
   model?: string;
   /** References in order, as `data:` URIs (what the bot sends) or URLs. */
   references?: string[];
   /** `1K` / `2K` / `3K` / `4K`, `WxH`, or `adaptive`. Model default when absent. */
   size?: string;
+  /** `--ar W:H`: becomes the model's pixel size for that ratio (at `size` when it is a tier). */
+  aspectRatio?: { width: number; height: number };
   /** How many images at most. 1 (default) = single image; above 1 = group generation. */
   maxImages?: number;
   seed?: number;
@@ -87,10 +89,12 @@ export interface GenerateOptions {
 export interface ImageGenerator {
   generate(request: GenerateRequest, options?: GenerateOptions): AsyncIterable<GenerationEvent>;
   /**
-   * Checks a request against the model's capabilities without any network call; throws a
-   * `SeedreamValidationError` whose `userMessage` says how to fix it.
+   * Checks a request against the model's capabilities without any network call, and returns it
+   * as it will be sent (model alias resolved, `aspectRatio` turned into that model's size).
+   * `referenceCount` stands in for references not downloaded yet. Throws a
+   * `SeedreamValidationError` whose `issue` says what does not fit.
    */
-  validate(request: GenerateRequest): void;
+  validate(request: GenerateRequest, referenceCount?: number): GenerateRequest & { model: string };
   /** The human name of a model id ("Seedream 4.5"), for status lines. */
   describeModel(modelId?: string): string;
 }

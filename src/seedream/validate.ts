@@ -1,5 +1,12 @@
-import { SeedreamValidationError } from "./errors.js";
-import type { ModelCapabilities, PixelBound, SizeTier } from "./models.js";
+import { SeedreamValidationError, type ValidationIssue } from "./errors.js";
+import {
+  MAX_IMAGES_PER_REQUEST,
+  type ModelCapabilities,
+  modelCapabilities,
+  type SizeTier,
+  sizeForRatio,
+} from "./models.js";
+import { modelIdFor, type ProviderProfile } from "./providers.js";
 import { type GenerateRequest, REQUEST_DEFAULTS } from "./types.js";
 
 export type RequestedSize =
@@ -25,132 +32,147 @@ export function wireSize(size: RequestedSize): string {
   return "adaptive";
 }
 
-const fail = (message: string, param?: string): never => {
-  throw new SeedreamValidationError("validation", message, { userMessage: message, param });
+const area = (bound: { width: number; height: number }): number => bound.width * bound.height;
+
+/** Neutral text for logs and library callers; the sentence a person reads is the core's. */
+function describe(issue: ValidationIssue): string {
+  const { kind, caps, ...details } = issue;
+  const limits =
+    kind === "size_too_small"
+      ? { min: `${caps.minPixels.width}x${caps.minPixels.height}` }
+      : kind === "size_too_large"
+        ? { max: `${caps.maxPixels.width}x${caps.maxPixels.height}` }
+        : {};
+  const fields = Object.entries({ ...details, ...limits }).map(
+    ([key, value]) => `${key}=${JSON.stringify(value)}`,
+  );
+  return `Request does not fit ${caps.name}: ${kind}${fields.length > 0 ? ` (${fields.join(", ")})` : ""}.`;
+}
+
+const fail = (issue: ValidationIssue, param: string): never => {
+  throw new SeedreamValidationError("validation", describe(issue), { param, issue });
 };
 
-const dims = (bound: PixelBound): string => `${bound.width}x${bound.height}`;
-const area = (bound: PixelBound): number => bound.width * bound.height;
-
-const orList = (items: readonly string[]): string =>
-  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+/** The wire size for a request: `--ar` turned into this model's pixel size for it. */
+function resolvedSize(request: GenerateRequest, caps: ModelCapabilities): string | undefined {
+  if (request.aspectRatio === undefined) return request.size;
+  const ratio = request.aspectRatio;
+  const aspect = ratio.width / ratio.height;
+  if (aspect < caps.minAspect || aspect > caps.maxAspect)
+    fail({ kind: "ratio_out_of_range", caps, ratio }, "size");
+  const parsed = request.size === undefined ? undefined : parseSize(request.size);
+  if (parsed !== undefined && parsed.kind !== "tier") fail({ kind: "ratio_with_pixels", caps }, "size");
+  const pixels = sizeForRatio(ratio, caps, parsed?.kind === "tier" ? parsed.tier : undefined);
+  return `${pixels.width}x${pixels.height}`;
+}
 
 function validateSize(size: string, caps: ModelCapabilities): void {
   const parsed = parseSize(size);
-  const name = caps.name;
-  const suggestion =
-    caps.tiers.length > 0
-      ? `use ${orList(caps.tiers)}${caps.pixelSizes ? " or WIDTHxHEIGHT such as 2048x2048" : ""}`
-      : caps.adaptiveOnly
-        ? "leave the size out (the output follows the reference)"
-        : "use WIDTHxHEIGHT such as 1024x1024";
   if (parsed === undefined) {
-    if (/\d\s*k/i.test(size) && /[x×*]/i.test(size)) {
-      fail(`A size is either a tier like 2K or pixels like 2048x2048, not both ("${size}").`, "size");
-    }
-    fail(`"${size}" is not a size ${name} understands; ${suggestion}.`, "size");
+    fail({ kind: "size_unreadable", caps, size, mixed: /\d\s*k/i.test(size) && /[x×*]/i.test(size) }, "size");
   }
   const requested = parsed as RequestedSize;
   if (requested.kind === "adaptive") {
-    if (!caps.adaptiveOnly && caps.family !== "unknown")
-      fail(`${name} has no adaptive size; ${suggestion}.`, "size");
+    if (!caps.adaptiveOnly && caps.family !== "unknown") fail({ kind: "size_no_adaptive", caps }, "size");
     return;
   }
-  if (caps.adaptiveOnly)
-    fail(`${name} sizes its output after the reference image; leave the size out.`, "size");
+  if (caps.adaptiveOnly) fail({ kind: "size_adaptive_only", caps }, "size");
   if (requested.kind === "tier") {
     if (!caps.tiers.includes(requested.tier))
-      fail(`${name} has no ${requested.tier} size; ${suggestion}.`, "size");
+      fail({ kind: "size_no_tier", caps, tier: requested.tier }, "size");
     return;
   }
-  if (!caps.pixelSizes) fail(`${name} does not take pixel sizes; ${suggestion}.`, "size");
+  if (!caps.pixelSizes) fail({ kind: "size_no_pixels", caps }, "size");
   const { width, height } = requested;
-  const pixels = width * height;
-  const smallest = caps.tiers[0];
-  const largest = caps.tiers.at(-1);
-  if (pixels < area(caps.minPixels)) {
-    const hint = smallest ? `try --size ${smallest}` : `try --size ${dims(caps.minPixels)}`;
-    fail(`${name} needs at least ${dims(caps.minPixels)} pixels; ${hint}.`, "size");
-  }
-  if (pixels > area(caps.maxPixels)) {
-    const hint = largest ? `try --size ${largest}` : `try --size ${dims(caps.maxPixels)}`;
-    fail(`${name} allows at most ${dims(caps.maxPixels)} pixels; ${hint}.`, "size");
-  }
+  // The shape first: a size that is both too small and too narrow is fixed by its shape.
   const aspect = width / height;
   if (aspect < caps.minAspect || aspect > caps.maxAspect) {
-    fail(
-      `${width}x${height} is too ${aspect < 1 ? "tall" : "wide"}: width and height may differ at most 16 times.`,
-      "size",
-    );
+    fail({ kind: "size_aspect", caps, width, height }, "size");
   }
+  if (width * height < area(caps.minPixels)) fail({ kind: "size_too_small", caps, width, height }, "size");
+  if (width * height > area(caps.maxPixels)) fail({ kind: "size_too_large", caps, width, height }, "size");
 }
 
-function validateReference(reference: string, position: number): void {
+function validateReference(reference: string, position: number, caps: ModelCapabilities): void {
   if (/^data:image\/[a-z0-9.+-]+;base64,/.test(reference)) return;
   if (/^https?:\/\//i.test(reference)) return;
-  fail(`Reference image ${position} must be an http(s) URL or a data:image/…;base64 URI.`, "image");
+  fail({ kind: "reference_format", caps, position }, "image");
 }
 
 /**
- * Checks a request against a model before any network call. Every message is one sentence a
- * person can act on; it is both the error's `message` and its `userMessage`.
+ * Checks a request against a model before any network call, and returns it with its size in
+ * wire form (`--ar` resolved for this model). `referenceCount` stands in for `references` when
+ * the caller has not downloaded them yet (the bot checks before it queues or downloads).
+ * Failures are `SeedreamValidationError`s carrying a `ValidationIssue`; the wording is the caller's.
  */
-export function validateRequest(request: GenerateRequest, caps: ModelCapabilities): void {
-  const name = caps.name;
-  if (request.prompt.trim() === "") fail("Write a prompt describing the image you want.", "prompt");
+export function validateRequest(
+  request: GenerateRequest,
+  caps: ModelCapabilities,
+  referenceCount = request.references?.length ?? 0,
+): GenerateRequest {
+  if (request.prompt.trim() === "") fail({ kind: "prompt_empty", caps }, "prompt");
 
-  const references = request.references ?? [];
-  for (const [i, reference] of references.entries()) validateReference(reference, i + 1);
-  if (references.length < caps.minReferences) {
-    fail(
-      caps.minReferences === 1
-        ? `${name} edits an image: attach exactly one reference image.`
-        : `${name} needs at least ${caps.minReferences} reference images.`,
-      "image",
-    );
+  for (const [i, reference] of (request.references ?? []).entries())
+    validateReference(reference, i + 1, caps);
+  const references = referenceCount;
+  if (references > caps.maxReferences) {
+    fail({ kind: "references_too_many", caps, references }, "image");
   }
-  if (references.length > caps.maxReferences) {
-    fail(
-      caps.maxReferences === 0
-        ? `${name} does not take reference images; remove them or pick a Seedream 4.x model.`
-        : `${name} accepts at most ${caps.maxReferences} reference image${caps.maxReferences === 1 ? "" : "s"}; you gave ${references.length}.`,
-      "image",
-    );
-  }
+  if (references < caps.minReferences) fail({ kind: "references_too_few", caps, references }, "image");
 
   const maxImages = request.maxImages ?? REQUEST_DEFAULTS.maxImages;
-  if (!Number.isInteger(maxImages) || maxImages < 1 || maxImages > 15) {
-    fail(`The number of images must be a whole number from 1 to 15 (got ${maxImages}).`, "max_images");
+  if (!Number.isInteger(maxImages) || maxImages < 1 || maxImages > MAX_IMAGES_PER_REQUEST) {
+    fail({ kind: "images_out_of_range", caps, images: maxImages }, "max_images");
   }
-  if (maxImages > 1 && !caps.group)
-    fail(`${name} makes one image per request; ask for 1 image.`, "max_images");
-  if (references.length + maxImages > caps.maxTotalImages) {
-    const room = caps.maxTotalImages - references.length;
-    fail(
-      `Seedream allows at most ${caps.maxTotalImages} images per request counting references: with ${references.length} references ask for at most ${room} image${room === 1 ? "" : "s"}.`,
-      "max_images",
-    );
+  if (maxImages > 1 && !caps.group) fail({ kind: "images_no_group", caps, images: maxImages }, "max_images");
+  if (references + maxImages > caps.maxTotalImages) {
+    fail({ kind: "images_too_many_total", caps, references, images: maxImages }, "max_images");
   }
 
-  if (request.size !== undefined) validateSize(request.size, caps);
+  const size = resolvedSize(request, caps);
+  if (size !== undefined) validateSize(size, caps);
 
   if (request.seed !== undefined) {
-    if (!caps.seed) fail(`${name} does not take a seed; only Seedream 3.0 and SeedEdit 3.0 do.`, "seed");
+    if (!caps.seed) fail({ kind: "seed_unsupported", caps }, "seed");
     if (!Number.isInteger(request.seed) || request.seed < -1 || request.seed > 2_147_483_647) {
-      fail("The seed must be a whole number from -1 to 2147483647.", "seed");
+      fail({ kind: "seed_out_of_range", caps }, "seed");
     }
   }
   if (request.guidanceScale !== undefined) {
-    if (!caps.guidanceScale) {
-      fail(
-        `${name} does not take a guidance scale; only Seedream 3.0 and SeedEdit 3.0 do.`,
-        "guidance_scale",
-      );
-    }
+    if (!caps.guidanceScale) fail({ kind: "guidance_unsupported", caps }, "guidance_scale");
     if (!(request.guidanceScale >= 1 && request.guidanceScale <= 10)) {
-      fail("The guidance scale must be between 1 and 10.", "guidance_scale");
+      fail({ kind: "guidance_out_of_range", caps }, "guidance_scale");
     }
   }
-  if (request.fast && !caps.fastMode)
-    fail(`Fast mode is only available on Seedream 4.0, not ${name}.`, "fast");
+  if (request.fast && !caps.fastMode) fail({ kind: "fast_unsupported", caps }, "fast");
+
+  const { aspectRatio: _ratio, ...rest } = request;
+  return size === undefined ? rest : { ...rest, size };
+}
+
+/** Which provider's ids `--model 4.5` resolves to, and the model used when none is named. */
+export interface ModelContext {
+  provider: ProviderProfile;
+  defaultModel: string;
+}
+
+/**
+ * The one check of a request: its model resolved (an alias becomes this provider's id), then
+ * validated against that model. Returns the request as it will be sent (model id, wire size).
+ */
+export function prepareRequest(
+  request: GenerateRequest,
+  context: ModelContext,
+  referenceCount?: number,
+): GenerateRequest & { model: string } {
+  let model = context.defaultModel;
+  if (request.model !== undefined) {
+    const id = modelIdFor(request.model, context.provider);
+    if (id === undefined) {
+      const caps = modelCapabilities(request.model);
+      fail({ kind: "model_unknown_version", caps, typed: request.model }, "model");
+    }
+    model = id as string;
+  }
+  return { ...validateRequest({ ...request, model }, modelCapabilities(model), referenceCount), model };
 }

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, QueueFullError, ReferenceImageError } from "../../src/core/errors.js";
+import { CancelledError, QueueFullError } from "../../src/core/errors.js";
 import { RunLimiter } from "../../src/core/limits.js";
-import { checkReferenceCount } from "../../src/core/references.js";
-import { modelCapabilities } from "../../src/seedream/models.js";
+import { errorSentence } from "../../src/core/messages.js";
+import { SeedreamValidationError } from "../../src/seedream/errors.js";
+import { type ModelCapabilities, modelCapabilities } from "../../src/seedream/models.js";
+import { validateRequest } from "../../src/seedream/validate.js";
+
+/** The reference-count rules are the model table's, checked by the one validation. */
+const checkReferenceCount = (references: number, images: number, caps: ModelCapabilities) =>
+  validateRequest({ prompt: "p", maxImages: images }, caps, references);
 
 const seedream45 = modelCapabilities("doubao-seedream-4-5-251128");
 
@@ -10,8 +16,8 @@ function countRefusal(references: number, images: number, modelId = "doubao-seed
   try {
     checkReferenceCount(references, images, modelCapabilities(modelId));
   } catch (error) {
-    expect(error).toBeInstanceOf(ReferenceImageError);
-    return (error as ReferenceImageError).userMessage;
+    expect(error).toBeInstanceOf(SeedreamValidationError);
+    return errorSentence(error);
   }
   throw new Error("expected a refusal");
 }

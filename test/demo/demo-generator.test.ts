@@ -20,7 +20,7 @@ async function collect(events: AsyncIterable<GenerationEvent>): Promise<Generati
 
 function demo(random: () => number) {
   return createDemoGenerator({
-    validate: () => {},
+    validate: (request) => ({ ...request, model: "demo" }),
     describeModel: () => "Demo",
     sleep: noWait,
     delayMs: () => 0,
@@ -65,7 +65,10 @@ describe("demo provider", () => {
 
   it("stops when cancelled", async () => {
     const controller = new AbortController();
-    const generator = createDemoGenerator({ validate: () => {}, describeModel: () => "Demo" });
+    const generator = createDemoGenerator({
+      validate: (request) => ({ ...request, model: "demo" }),
+      describeModel: () => "Demo",
+    });
     const events = generator.generate({ prompt: "x" }, { signal: controller.signal });
     const iterator = events[Symbol.asyncIterator]();
     const next = iterator.next();

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
+import { errorSentence } from "../../src/core/messages.js";
 import {
   SeedreamAccountError,
   SeedreamAuthError,
@@ -189,7 +190,7 @@ describe("API errors map to one class and one sentence each", () => {
     expect(error.status).toBe(status);
     expect(error.apiCode).toBe(apiCode);
     expect(error.requestId).toBe("0217fake00000000");
-    expect(error.userMessage).toBe(`${sentence} (request id 0217fake00000000).`);
+    expect(errorSentence(error)).toBe(`${sentence} (request id 0217fake00000000).`);
   });
 
   it("takes the request id from the end of the message when there is no X-Request-Id header", async () => {
@@ -207,7 +208,7 @@ describe("API errors map to one class and one sentence each", () => {
     });
     const error = (await caught(collect(clientFor(fake).generate({ prompt: "p" })))) as SeedreamError;
     expect(error).toBeInstanceOf(SeedreamServerError);
-    expect(error.userMessage).toBe("Seedream had an internal error; please try again.");
+    expect(errorSentence(error)).toBe("Seedream had an internal error; please try again.");
   });
 
   it("treats an error envelope sent with HTTP 200 on a stream request as that error", async () => {
@@ -227,7 +228,7 @@ describe("API errors map to one class and one sentence each", () => {
     const error = await failureFor(401, "AuthenticationError", { message: echoed });
     const rendered = [
       error.message,
-      error.userMessage,
+      errorSentence(error),
       error.stack ?? "",
       inspect(error, { depth: 5 }),
       JSON.stringify(error),
@@ -252,7 +253,7 @@ describe("API errors map to one class and one sentence each", () => {
     const client = clientFor(fake, { baseUrl: "http://127.0.0.1:9/api/v3" });
     const error = (await caught(collect(client.generate({ prompt: "p" })))) as SeedreamError;
     expect(error.code).toBe("network");
-    expect(error.userMessage).toBe("The bot could not reach Seedream; please try again later.");
+    expect(errorSentence(error)).toBe("The bot could not reach Seedream; please try again later.");
     expect(inspect(error, { depth: 10 })).not.toContain(API_KEY);
     await client.close();
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { errorSentence } from "../../src/core/messages.js";
 import type { RetryInfo } from "../../src/seedream/client.js";
 import {
   SeedreamAbortedError,
@@ -124,7 +125,7 @@ describe("cancelling and timeouts", () => {
     controller.abort();
     const error = await caught(next);
     expect(error).toBeInstanceOf(SeedreamAbortedError);
-    expect(error).toMatchObject({ userMessage: "Cancelled." });
+    expect(errorSentence(error)).toBe("Cancelled.");
     expect(await fake.closed(0)).toBe("aborted");
     expect(fake.wasSent(1)).toBe(false);
   });

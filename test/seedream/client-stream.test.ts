@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { errorSentence } from "../../src/core/messages.js";
 import { SeedreamInvalidParameterError } from "../../src/seedream/errors.js";
 import type { FakeSeedream } from "../fakes/seedream-server.js";
 import { API_KEY, caught, clientFor, collect, fakeHash, hashed, useFakeSeedream } from "./helpers.js";
@@ -155,9 +156,10 @@ describe("streaming generation against the fake API", () => {
       param: "size",
       apiCode: "InvalidParameter",
       requestId: "0217fake00000000",
-      userMessage:
-        "Seedream rejected the request: its size value isn't accepted (request id 0217fake00000000).",
     });
+    expect(errorSentence(error)).toBe(
+      "Seedream rejected the request: its size value isn't accepted (request id 0217fake00000000).",
+    );
     expect(fake.requests[0]?.body?.stream).toBe(true);
   });
 

@@ -141,16 +141,24 @@ describe("SSE decoding of a recorded Seedream stream", () => {
   });
 });
 
-describe("LineBuffer", () => {
-  it("hands a multi-MB line split over many chunks to the parser once, whole", async () => {
-    const { LineBuffer } = await import("../../src/seedream/sse.js");
-    const emitted: string[] = [];
-    const buffer = new LineBuffer((text) => emitted.push(text));
-    const line = `data: ${"A".repeat(4 * 1024 * 1024)}\n\n`;
+describe("SSE decoding of large and runaway events", () => {
+  it("hands a multi-MB line split over many chunks on as one message, whole", async () => {
+    const payload = "A".repeat(4 * 1024 * 1024);
+    const line = `data: ${payload}\n\n`;
+    const parts: string[] = [];
     for (let offset = 0; offset < line.length; offset += 65_536)
-      buffer.push(line.slice(offset, offset + 65_536));
-    expect(buffer.end()).toBe(true);
-    expect(emitted).toHaveLength(1);
-    expect(emitted[0]).toBe(line);
+      parts.push(line.slice(offset, offset + 65_536));
+    const out = await messages(parts);
+    expect(out).toHaveLength(1);
+    expect(out[0]?.data).toBe(payload);
+  });
+
+  it("stops reading an event that grows past the cap, with a protocol error", async () => {
+    const parts = ["data: ", ...Array.from({ length: 40 }, () => "B".repeat(65_536))];
+    const decoded = collect(decodeSse(chunked(parts), { maxEventChars: 1024 * 1024 }));
+    await expect(decoded).rejects.toMatchObject({
+      code: "protocol",
+      message: expect.stringContaining("larger than 1 MiB"),
+    });
   });
 });

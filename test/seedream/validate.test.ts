@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { errorSentence } from "../../src/core/messages.js";
 import { SeedreamValidationError } from "../../src/seedream/errors.js";
-import { describeModel, modelCapabilities } from "../../src/seedream/models.js";
+import { describeModel, modelCapabilities, readModelName } from "../../src/seedream/models.js";
+import { resolveProvider } from "../../src/seedream/providers.js";
 import type { GenerateRequest } from "../../src/seedream/types.js";
-import { parseSize, validateRequest } from "../../src/seedream/validate.js";
+import { parseSize, prepareRequest, validateRequest } from "../../src/seedream/validate.js";
 
 const ref = "data:image/png;base64,iVBORw0KGgo=";
 
@@ -13,8 +15,9 @@ function messageFor(model: string, request: Partial<GenerateRequest>): string {
     expect(error).toBeInstanceOf(SeedreamValidationError);
     const failure = error as SeedreamValidationError;
     expect(failure.code).toBe("validation");
-    expect(failure.userMessage).toBe(failure.message);
-    return failure.message;
+    // Neutral for logs; the sentence a person reads is the core's, from the issue.
+    expect(failure.message).toContain(failure.issue.kind);
+    return errorSentence(failure);
   }
   throw new Error("expected the request to be rejected");
 }
@@ -80,20 +83,20 @@ describe("validation before any network call", () => {
   it("counts references against the model's limit", () => {
     const refs = Array.from({ length: 15 }, () => ref);
     expect(messageFor("doubao-seedream-4-5-251128", { references: refs })).toBe(
-      "Seedream 4.5 accepts at most 14 reference images; you gave 15.",
+      "Seedream 4.5 takes at most 14 reference images and this request has 15: attach fewer images.",
     );
     expect(messageFor("doubao-seedream-3-0-t2i-250415", { references: [ref] })).toMatch(
-      /^Seedream 3\.0 does not take reference images/,
+      /^Seedream 3\.0 doesn't take reference images/,
     );
     expect(messageFor("doubao-seededit-3-0-i2i-250628", {})).toBe(
-      "SeedEdit 3.0 edits an image: attach exactly one reference image.",
+      "SeedEdit 3.0 edits an existing image: attach one, or reply to one, and try again.",
     );
   });
 
   it("keeps references plus generated images within 15", () => {
     const refs = Array.from({ length: 10 }, () => ref);
     expect(messageFor("doubao-seedream-4-5-251128", { references: refs, maxImages: 6 })).toBe(
-      "Seedream allows at most 15 images per request counting references: with 10 references ask for at most 5 images.",
+      "10 reference images plus 6 new images is more than the 15 a request may have: use --n 5 or attach fewer images.",
     );
     expect(accepts("doubao-seedream-4-5-251128", { references: refs, maxImages: 5 })).not.toThrow();
   });
@@ -125,5 +128,77 @@ describe("validation before any network call", () => {
       /only available on Seedream 4\.0/,
     );
     expect(accepts("doubao-seedream-4-0-250828", { fast: true })).not.toThrow();
+  });
+});
+
+const caps45 = modelCapabilities("doubao-seedream-4-5-251128");
+const ratio = (text: string) => {
+  const [width, height] = text.split(/[:：]/).map(Number) as [number, number];
+  return { width, height };
+};
+const sizeFor = (ar: string, size?: string, caps = caps45) =>
+  validateRequest({ prompt: "a beach", aspectRatio: ratio(ar), ...(size ? { size } : {}) }, caps).size;
+
+describe("--ar becomes the model's own size for the ratio", () => {
+  it("maps --ar to the recommended 4.x size", () => {
+    const cases: Record<string, string> = {
+      "1:1": "2048x2048",
+      "4:3": "2304x1728",
+      "3:4": "1728x2304",
+      "16:9": "2560x1440",
+      "9:16": "1440x2560",
+      "3:2": "2496x1664",
+      "2:3": "1664x2496",
+      "21:9": "3024x1296",
+      "32:18": "2560x1440",
+    };
+    for (const [text, size] of Object.entries(cases)) expect(sizeFor(text)).toBe(size);
+  });
+
+  it("computes other ratios within the 4.x pixel limits", () => {
+    for (const text of ["5:4", "2.39:1", "1:8", "16:1"]) {
+      const [width, height] = (sizeFor(text) ?? "").split("x").map(Number) as [number, number];
+      const [rw, rh] = text.split(":").map(Number) as [number, number];
+      expect(width * height).toBeGreaterThanOrEqual(2560 * 1440);
+      expect(width * height).toBeLessThanOrEqual(4096 * 4096);
+      expect(Math.abs(width / height - rw / rh) / (rw / rh)).toBeLessThan(0.05);
+    }
+  });
+
+  it("scales --ar to a tier given with --size", () => {
+    expect(sizeFor("16:9", "4K")).toBe("5120x2880");
+    expect(sizeFor("16:9", "1K", modelCapabilities("doubao-seedream-4-0-250828"))).toBe("1280x720");
+  });
+
+  it("refuses an extreme ratio, a ratio with a pixel size, and a stretched pixel size", () => {
+    expect(messageFor("doubao-seedream-4-5-251128", { aspectRatio: ratio("20:1") })).toContain("too extreme");
+    expect(
+      messageFor("doubao-seedream-4-5-251128", { aspectRatio: ratio("16:9"), size: "2048x2048" }),
+    ).toContain("not both");
+    expect(messageFor("doubao-seedream-4-5-251128", { size: "8192x256" })).toContain("too wide");
+  });
+});
+
+describe("--model versions", () => {
+  const ark = { provider: resolveProvider("ark"), defaultModel: "doubao-seedream-4-5-251128" };
+  it("turns version numbers into the provider's ids and passes ids through", () => {
+    const model = (typed: string) => prepareRequest({ prompt: "x", model: typed }, ark).model;
+    expect(model("4")).toBe("doubao-seedream-4-0-250828");
+    expect(model("v4.5")).toBe("doubao-seedream-4-5-251128");
+    expect(model("5.0")).toBe("doubao-seedream-5-0-260128");
+    expect(model("ep-20250101-abc")).toBe("ep-20250101-abc");
+    expect(model("doubao-seedream-4-5-251128")).toBe("doubao-seedream-4-5-251128");
+    expect(readModelName("4")).toEqual({ kind: "alias", alias: "4.0" });
+  });
+
+  it("names a version that does not exist", () => {
+    const error = (() => {
+      try {
+        prepareRequest({ prompt: "x", model: "4.7" }, ark);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(errorSentence(error)).toContain("There is no Seedream 4.7");
   });
 });
