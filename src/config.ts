@@ -125,14 +125,29 @@ export const envSchema = z
           "is required: set it to your Seedream API key, or SEEDREAM_PROVIDER=demo to try the bot without one",
       });
     }
-    if (env.STORE_URL !== "memory://" && !env.STORE_URL.startsWith("sqlite://")) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["STORE_URL"],
-        message: "must be memory:// or sqlite://PATH (e.g. sqlite://./data/seedream-bot.sqlite)",
-      });
+    const storeProblem = storeUrlProblem(env.STORE_URL);
+    if (storeProblem !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["STORE_URL"], message: storeProblem });
     }
   });
+
+/** Why a STORE_URL cannot work, or undefined. Never quotes the URL (it may hold a password). */
+function storeUrlProblem(value: string): string | undefined {
+  if (value === "memory://" || value.startsWith("sqlite://")) return undefined;
+  const expected =
+    "must be memory://, sqlite://PATH (e.g. sqlite://./data/seedream-bot.sqlite) or redis://HOST:PORT[/DB] (rediss:// for TLS)";
+  if (!value.startsWith("redis://") && !value.startsWith("rediss://")) return expected;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    return `${expected}: it is not a valid URL`;
+  }
+  if (parsed.hostname === "") return `${expected}: the host is missing`;
+  const db = parsed.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d{1,5}$/.test(db)) return `${expected}: the database after the host must be a number`;
+  return undefined;
+}
 
 export type Env = z.output<typeof envSchema>;
 

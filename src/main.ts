@@ -33,6 +33,7 @@ export async function main(
       config.slack?.signingSecret,
       config.slack?.appToken,
       config.discord?.token,
+      storePassword(config.store.url),
     ],
   });
   const runtime = await createRuntime(config, { logger });
@@ -85,6 +86,15 @@ export async function main(
     await Promise.allSettled(platforms.map((p) => p.stop()));
     await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
     await runtime.close();
+  }
+}
+
+/** The password in a redis://:PASSWORD@HOST STORE_URL, so no log line can print it. */
+function storePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
   }
 }
 

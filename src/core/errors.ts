@@ -1,4 +1,5 @@
 import { BotError } from "../errors.js";
+import { STORE_UNAVAILABLE } from "./messages.js";
 import { USAGE } from "./usage.js";
 
 /** The command text could not be understood; `userMessage` is the reason plus the usage line. */
@@ -45,5 +46,15 @@ export class StoreError extends BotError {
 
   constructor(message: string, options: { cause?: unknown } = {}) {
     super("store_unavailable", message, { userMessage: message, cause: options.cause });
+  }
+}
+
+/** The state store failed while running (Redis lost, disk full): the user may try again shortly. */
+export class StoreUnavailableError extends BotError {
+  override name = "StoreUnavailableError";
+
+  constructor(cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super("store_down", `the state store failed: ${reason}`, { userMessage: STORE_UNAVAILABLE, cause });
   }
 }

@@ -96,6 +96,8 @@ export function cancelReply(count: number): string {
 }
 
 /** The one sentence a user sees for any error. */
+export const STORE_UNAVAILABLE = "The bot's state store is unavailable, try again shortly.";
+
 export function errorSentence(error: unknown): string {
   // The Seedream client's errors are neutral: they are worded here, by code. Every other error
   // we raise carries its sentence.

@@ -1,8 +1,4 @@
-import { mkdir, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import KeyvSqlite from "@keyv/sqlite";
-import Keyv from "keyv";
-import { StoreError } from "./errors.js";
+import type Keyv from "keyv";
 import type { StoredImageRef } from "./ports.js";
 import {
   canMove,
@@ -12,13 +8,16 @@ import {
   type RunState,
   type ThreadAddress,
 } from "./run-record.js";
+import type { StoreBackend } from "./store-backend.js";
+import { guardStore } from "./store-guard.js";
+import { openBackend } from "./store-open.js";
 
 /**
  * What the bot remembers between messages: every image it posted (so a later reply can find
  * what it edits), each run as a durable job (its state, what it delivered, how to run it again),
  * the queue of unfinished runs, each conversation's latest run, event ids already handled and
  * which processes are alive. Backed by keyv: `memory://` for tests, `sqlite://PATH` so edits and
- * runs survive a restart.
+ * runs survive a restart, `redis://HOST:PORT[/DB]` so many processes share it (store-open.ts).
  */
 
 export interface RunParams {
@@ -113,9 +112,12 @@ export interface BotStore {
   latestRun(platform: string, conversationId: string): Promise<RunRecord | undefined>;
   /**
    * True when `key` was already seen within `ttlMs` (default one day); marks it seen otherwise.
-   * Safe against two concurrent deliveries in one process (Slack's app_mention + message).
+   * Safe against two concurrent deliveries in one process (Slack's app_mention + message), and
+   * across processes on Redis.
    */
   seen(key: string, ttlMs?: number): Promise<boolean>;
+  /** Resolves when the store answers (readiness); rejects naming why not. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -124,69 +126,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface OpenStoreOptions {
   /** Time to live of every record (config `store.ttlMs`, default 30 days). */
   ttlMs: number;
+  /** How long start-up waits for a network store (Redis) to answer. Default 5000. */
+  connectTimeoutMs?: number;
 }
 
 /** Opens the store named by STORE_URL; a store that cannot be opened throws a `StoreError` naming it. */
 export async function openStore(url: string, options: OpenStoreOptions): Promise<BotStore> {
-  const keyv = await openKeyv(url);
-  return new KeyvBotStore(keyv, options.ttlMs);
-}
-
-async function openKeyv(url: string): Promise<Keyv> {
-  const fail = (reason: string, cause?: unknown): never => {
-    throw new StoreError(
-      `Cannot open the store at STORE_URL=${url}: ${reason}. Set STORE_URL to sqlite://PATH with a writable PATH, or memory:// (nothing then survives a restart).`,
-      { cause },
-    );
-  };
-  if (url === "memory://") return new Keyv({ namespace: "seedream-bot", throwOnErrors: true });
-  if (!url.startsWith("sqlite://")) return fail("it must start with memory:// or sqlite://");
-  const path = url.slice("sqlite://".length);
-  if (path === "") return fail("the path after sqlite:// is empty");
-
-  try {
-    await ensureDirectory(dirname(resolve(path)));
-  } catch (error) {
-    fail(`cannot create the directory ${dirname(resolve(path))} (${describe(error)})`, error);
-  }
-  const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
-  const keyv = new Keyv({ store: adapter, namespace: "seedream-bot", throwOnErrors: true });
-  // Errors are thrown to callers (throwOnErrors); the listener only keeps emitters quiet.
-  keyv.on("error", () => {});
-  try {
-    // Opening is lazy: a write proves the file exists, is a database and is writable.
-    await keyv.set("store:opened", Date.now());
-  } catch (error) {
-    await adapter.disconnect().catch(() => {});
-    fail(describe(error), error);
-  }
-  return keyv;
-}
-
-/**
- * `mkdir -p`, one level at a time: Node's own recursive mkdir never returns (or spins) for
- * some unwritable parents such as /proc, which would hang start-up instead of explaining.
- */
-async function ensureDirectory(dir: string): Promise<void> {
-  try {
-    if ((await stat(dir)).isDirectory()) return;
-    throw Object.assign(new Error(`${dir} is not a directory`), { code: "ENOTDIR" });
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== "ENOENT") throw error;
-  }
-  const parent = dirname(dir);
-  if (parent !== dir) await ensureDirectory(parent);
-  try {
-    await mkdir(dir);
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== "EEXIST") throw error;
-  }
-}
-
-function describe(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+  const backend = await openBackend(url, { connectTimeoutMs: options.connectTimeoutMs ?? 5000 });
+  return guardStore(new KeyvBotStore(backend, options.ttlMs));
 }
 
 class KeyvBotStore implements BotStore {
@@ -195,10 +142,14 @@ class KeyvBotStore implements BotStore {
   /** Serialises read-modify-write updates of one record (a run, or the queue). */
   private readonly locks = new Map<string, Promise<unknown>>();
 
+  private readonly keyv: Keyv;
+
   constructor(
-    private readonly keyv: Keyv,
+    private readonly backend: StoreBackend,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.keyv = backend.keyv;
+  }
 
   async recordRun(run: NewRun): Promise<void> {
     const record: RunRecord = { ...fresh(run, 0), state: "running", attempts: 1 };
@@ -295,6 +246,7 @@ class KeyvBotStore implements BotStore {
   }
 
   async seen(key: string, ttlMs = DAY_MS): Promise<boolean> {
+    if (this.backend.claim) return !(await this.backend.claim(key, ttlMs));
     const now = Date.now();
     this.prune(now);
     const local = this.recent.get(key);
@@ -306,8 +258,12 @@ class KeyvBotStore implements BotStore {
     return false;
   }
 
+  async ping(): Promise<void> {
+    await this.backend.ping();
+  }
+
   async close(): Promise<void> {
-    await this.keyv.disconnect();
+    await this.backend.close();
   }
 
   private prune(now: number): void {

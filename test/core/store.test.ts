@@ -1,9 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
 import { type BotStore, type ImageRecord, openStore } from "../../src/core/store.js";
+import { describeRedis, useRedis } from "../helpers/redis-server.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 let dir: string;
@@ -56,35 +59,45 @@ async function expectRoundTrip(store: BotStore): Promise<void> {
   expect(await store.latestRun("slack", "C1:other")).toBeUndefined();
 }
 
-describe("store", () => {
+interface Backend {
+  /** A fresh, empty store location for one test. */
+  url(): string;
+  /** Whether a second open of the same URL sees the first one's records (a restart). */
+  durable: boolean;
+}
+
+/** The behaviour every STORE_URL scheme must have, through the same port. */
+function storeContract(backend: Backend): void {
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it("round-trips images and runs in memory", async () => {
-    const store = await openStore("memory://", { ttlMs: 30 * DAY });
+  it("round-trips images and runs", async () => {
+    const store = await openStore(backend.url(), { ttlMs: 30 * DAY });
     await recordTwoImages(store);
     await expectRoundTrip(store);
+    await store.ping();
     await store.close();
   });
 
-  it("keeps records in sqlite across a restart, creating the directory", async () => {
-    const url = `sqlite://${join(dir, "nested", "deeper", "bot.sqlite")}`;
-    const first = await openStore(url, { ttlMs: 30 * DAY });
-    await recordTwoImages(first);
-    expect(await first.seen("event:Ev1")).toBe(false);
-    await first.close();
+  if (backend.durable)
+    it("keeps records and dedupe marks across a restart", async () => {
+      const url = backend.url();
+      const first = await openStore(url, { ttlMs: 30 * DAY });
+      await recordTwoImages(first);
+      expect(await first.seen("event:Ev1")).toBe(false);
+      await first.close();
 
-    const second = await openStore(url, { ttlMs: 30 * DAY });
-    await expectRoundTrip(second);
-    expect(await second.seen("event:Ev1")).toBe(true);
-    await second.close();
-  });
+      const second = await openStore(url, { ttlMs: 30 * DAY });
+      await expectRoundTrip(second);
+      expect(await second.seen("event:Ev1")).toBe(true);
+      await second.close();
+    });
 
   it("forgets records after the TTL", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2025-01-01T00:00:00Z"));
-    const store = await openStore("memory://", { ttlMs: 30 * DAY });
+    const store = await openStore(backend.url(), { ttlMs: 30 * DAY });
     await recordTwoImages(store);
     vi.setSystemTime(new Date("2025-01-30T00:00:00Z"));
     expect(await store.findImage("slack", "m-a")).toBeDefined();
@@ -95,7 +108,7 @@ describe("store", () => {
   });
 
   it("dedupes: two concurrent deliveries of one event, exactly one passes", async () => {
-    const store = await openStore(`sqlite://${join(dir, "dedupe.sqlite")}`, { ttlMs: DAY });
+    const store = await openStore(backend.url(), { ttlMs: DAY });
     const results = await Promise.all([
       store.seen("C1:123.456"),
       store.seen("C1:123.456"),
@@ -107,23 +120,56 @@ describe("store", () => {
   });
 
   it("dedupe entries expire after their own TTL", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(new Date("2025-01-01T00:00:00Z"));
-    const store = await openStore("memory://", { ttlMs: 30 * DAY });
-    expect(await store.seen("Ev2", 60_000)).toBe(false);
-    expect(await store.seen("Ev2", 60_000)).toBe(true);
-    vi.setSystemTime(new Date("2025-01-01T00:02:00Z"));
-    expect(await store.seen("Ev2", 60_000)).toBe(false);
+    const store = await openStore(backend.url(), { ttlMs: 30 * DAY });
+    expect(await store.seen("Ev2", 300)).toBe(false);
+    expect(await store.seen("Ev2", 300)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(await store.seen("Ev2", 300)).toBe(false);
     await store.close();
   });
+}
 
+describe("store on memory://", () => {
+  storeContract({ url: () => "memory://", durable: false });
+});
+
+describe("store on sqlite://", () => {
+  storeContract({ url: () => `sqlite://${join(dir, `${randomUUID()}.sqlite`)}`, durable: true });
+});
+
+describeRedis("store on redis://", () => {
+  const redis = useRedis();
+  afterEach(async () => {
+    const admin = new Redis(redis.url());
+    await admin.flushdb();
+    await admin.quit();
+  });
+  storeContract({ url: () => redis.url(), durable: true });
+
+  it("dedupes across processes: two stores on one Redis, one event, exactly one passes", async () => {
+    const [a, b] = await Promise.all([
+      openStore(redis.url(), { ttlMs: DAY }),
+      openStore(redis.url(), { ttlMs: DAY }),
+    ]);
+    const results = await Promise.all([
+      a.seen("slack:event:Ev9"),
+      b.seen("slack:event:Ev9"),
+      a.seen("slack:event:Ev9"),
+      b.seen("slack:event:Ev9"),
+    ]);
+    expect(results.filter((seen) => !seen)).toHaveLength(1);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe("store start-up errors", () => {
   it("names STORE_URL when the scheme is unknown", async () => {
-    const error = await openStore("redis://localhost:6379", { ttlMs: DAY }).catch(
+    const error = await openStore("postgres://localhost:5432", { ttlMs: DAY }).catch(
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).message).toMatch(
-      /^Cannot open the store at STORE_URL=redis:\/\/localhost:6379: it must start with/,
+      /^Cannot open the store at STORE_URL=postgres:\/\/localhost:5432: it must start with/,
     );
   });
 

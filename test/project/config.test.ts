@@ -39,7 +39,14 @@ describe("config", () => {
     [{ PORT: "eighty" }, /^PORT must be a whole number from 1 to 65535$/],
     [{ SEEDREAM_PROVIDER: "openai" }, /^SEEDREAM_PROVIDER must be one of ark, byteplus/],
     [{ SEEDREAM_BASE_URL: "ftp://x" }, /^SEEDREAM_BASE_URL must be an http\(s\) URL/],
-    [{ STORE_URL: "redis://localhost" }, /^STORE_URL must be memory:\/\/ or sqlite:\/\/PATH/],
+    [
+      { STORE_URL: "postgres://localhost" },
+      /^STORE_URL must be memory:\/\/, sqlite:\/\/PATH .* or redis:\/\/HOST:PORT/,
+    ],
+    [
+      { STORE_URL: "redis://localhost:6379/cache" },
+      /^STORE_URL .*: the database after the host must be a number$/,
+    ],
     [
       { SEEDREAM_HEADERS_TIMEOUT_MS: "5000" },
       /^SEEDREAM_HEADERS_TIMEOUT_MS must be a whole number from 90000/,
@@ -63,6 +70,22 @@ describe("config", () => {
   it("never echoes a secret value in its messages", () => {
     const message = failure({ SEEDREAM_API_KEY: "sk-very-secret", PORT: "sk-very-secret" });
     expect(message).not.toContain("sk-very-secret");
+  });
+
+  it("accepts redis:// and rediss:// store URLs, with a database and credentials", () => {
+    for (const url of [
+      "redis://127.0.0.1:6379",
+      "redis://redis:6379/2",
+      "rediss://user:pw@cache.example.com:6380/0",
+    ]) {
+      expect(parseConfig({ SEEDREAM_API_KEY: "k", STORE_URL: url }).store.url).toBe(url);
+    }
+  });
+
+  it("never echoes a Redis password from STORE_URL", () => {
+    const message = failure({ SEEDREAM_API_KEY: "k", STORE_URL: "redis://:hunter2secret@host/notanumber" });
+    expect(message).toMatch(/^STORE_URL /);
+    expect(message).not.toContain("hunter2secret");
   });
 
   it("enables platforms from their tokens", () => {

@@ -1,0 +1,122 @@
+import { mkdir, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import KeyvSqlite from "@keyv/sqlite";
+import Keyv from "keyv";
+import { StoreError } from "./errors.js";
+import type { StoreBackend } from "./store-backend.js";
+import { openRedisBackend } from "./store-redis.js";
+
+/**
+ * Turns a STORE_URL into a backend: `memory://`, `sqlite://PATH` or `redis[s]://HOST:PORT[/DB]`.
+ * Whatever goes wrong becomes one `StoreError` that names STORE_URL (password hidden) and says
+ * what to do.
+ */
+
+const NAMESPACE = "seedream-bot";
+
+export interface OpenBackendOptions {
+  /** How long a network store may take to answer at start-up. */
+  connectTimeoutMs: number;
+}
+
+export async function openBackend(url: string, options: OpenBackendOptions): Promise<StoreBackend> {
+  const fail = (reason: string, cause?: unknown): never => {
+    const message = `Cannot open the store at STORE_URL=${redactUrl(url)}: ${reason}. ${HOW_TO_FIX}`;
+    throw new StoreError(hidePassword(message, url), { cause });
+  };
+  if (url === "memory://") {
+    const keyv = new Keyv({ namespace: NAMESPACE, throwOnErrors: true });
+    return { keyv, ping: async () => {}, close: () => keyv.disconnect() };
+  }
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) {
+    try {
+      return await openRedisBackend(url, {
+        namespace: NAMESPACE,
+        connectTimeoutMs: options.connectTimeoutMs,
+      });
+    } catch (error) {
+      const tried = `tried for ${Math.round(options.connectTimeoutMs / 100) / 10} s`;
+      return fail(`cannot connect to Redis (${describe(error)}; ${tried})`, error);
+    }
+  }
+  if (!url.startsWith("sqlite://")) return fail("it must start with memory://, sqlite:// or redis://");
+  const path = url.slice("sqlite://".length);
+  if (path === "") return fail("the path after sqlite:// is empty");
+
+  try {
+    await ensureDirectory(dirname(resolve(path)));
+  } catch (error) {
+    fail(`cannot create the directory ${dirname(resolve(path))} (${describe(error)})`, error);
+  }
+  const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
+  // Errors are thrown to callers (throwOnErrors); the listener only keeps emitters quiet.
+  keyv.on("error", () => {});
+  try {
+    // Opening is lazy: a write proves the file exists, is a database and is writable.
+    await keyv.set("store:opened", Date.now());
+  } catch (error) {
+    await adapter.disconnect().catch(() => {});
+    fail(describe(error), error);
+  }
+  return {
+    keyv,
+    ping: async () => {
+      await keyv.get("store:opened");
+    },
+    close: () => keyv.disconnect(),
+  };
+}
+
+const HOW_TO_FIX =
+  "Set STORE_URL to sqlite://PATH with a writable PATH, redis://HOST:PORT[/DB] of a running Redis, or memory:// (nothing then survives a restart).";
+
+/** The URL with its password (if any) replaced, fit for a log line or an error message. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === "") return url;
+    parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    // Not a URL at all: hide anything between "//" and "@" that could be a credential.
+    return url.replace(/\/\/[^/@]*@/, "//***@");
+  }
+}
+
+/** `text` with the URL's password, wherever it appears (a driver may quote it), replaced. */
+function hidePassword(text: string, url: string): string {
+  let password = "";
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    return text;
+  }
+  return password.length < 3 ? text : text.replaceAll(password, "***");
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's own recursive mkdir never returns (or spins) for
+ * some unwritable parents such as /proc, which would hang start-up instead of explaining.
+ */
+async function ensureDirectory(dir: string): Promise<void> {
+  try {
+    if ((await stat(dir)).isDirectory()) return;
+    throw Object.assign(new Error(`${dir} is not a directory`), { code: "ENOTDIR" });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ENOENT") throw error;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) await ensureDirectory(parent);
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "EEXIST") throw error;
+  }
+}
+
+export function describe(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -1,0 +1,70 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../helpers/child-process.js";
+import { describeRedis, freePort, useRedis } from "../helpers/redis-server.js";
+
+/** The bot as a program (`node src/main.ts`), started against a STORE_URL. */
+function startBot(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: projectRoot,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      SEEDREAM_PROVIDER: "demo",
+      ...env,
+    },
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+describe("start-up with an unreachable Redis", () => {
+  it("exits 1 with one line naming STORE_URL, the password hidden", async () => {
+    const redisPort = await freePort();
+    const bot = startBot({
+      STORE_URL: `redis://:s3cret-pass@127.0.0.1:${redisPort}/1`,
+      PORT: String(await freePort()),
+    });
+    expect(await bot.exited).toBe(1);
+    const lines = bot.stderr().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^seedream-bot: Cannot open the store at STORE_URL=redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redisPort}/1: cannot connect to Redis`,
+      ),
+    );
+    expect(bot.stderr()).not.toContain("s3cret-pass");
+  }, 20_000);
+});
+
+describeRedis("start-up on Redis", () => {
+  const redis = useRedis();
+  let bot: ReturnType<typeof startBot>;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    bot = startBot({ STORE_URL: redis.url(), PORT: String(port), LOG_LEVEL: "info" });
+  });
+  afterAll(async () => {
+    bot.child.kill("SIGTERM");
+    await bot.exited;
+  });
+
+  it("runs with STORE_URL=redis:// and answers its health check", async () => {
+    let status = 0;
+    for (let tries = 0; tries < 100 && status !== 200; tries++) {
+      status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status, bot.stderr()).toBe(200);
+    expect(bot.stderr()).toContain("seedream-bot running");
+  });
+});
