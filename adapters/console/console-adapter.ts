@@ -14,6 +14,8 @@ export interface ConsoleOptions {
   userName?: string;
 }
 
+const PLATFORM = "console";
+
 const CONSOLE_HELP = [
   "Type a prompt with flags (try `help`), attach files with --ref FILE,",
   "edit image N of the last run with `reply N <text>`, `cancel` stops your run, `exit` quits.",
@@ -26,7 +28,6 @@ const CONSOLE_HELP = [
 export async function runConsole(options: ConsoleOptions): Promise<void> {
   const print = (line: string) => options.output.write(`${line}\n`);
   const user = { id: "console", displayName: options.userName ?? "you" };
-  const running = new Set<Promise<unknown>>();
   let lastRun: SavedImage[] = [];
   let ids = 0;
   const nextId = () => `${Date.now().toString(36)}-${++ids}`;
@@ -43,7 +44,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     }
     const parsed = parseConsoleLine(line);
     const request: IncomingRequest = {
-      platform: "console",
+      platform: PLATFORM,
       conversationId: "console",
       user,
       text: parsed.text,
@@ -67,13 +68,12 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
       };
     }
     const thread = new ConsoleThread(print, options.outDir, options.cwd, nextId);
-    const task = options.handler.submit(request, thread).then(() => {
+    void options.handler.submit(request, thread).then(() => {
       if (thread.saved.length > 0) lastRun = thread.saved;
     });
-    running.add(task);
-    void task.finally(() => running.delete(task));
   }
-  await Promise.allSettled([...running]);
+  // The core tracks every request in flight: wait until each one is answered.
+  await options.handler.idle(PLATFORM);
 }
 
 export interface ConsoleLine {

@@ -40,7 +40,11 @@ export async function onMessage(deps: GestureDeps, message: Message): Promise<vo
   if (!addressesBot(message, deps.client.user.id)) return;
   const thread = discordThread(deps, new MessageReplyTarget(message), message);
   // The gateway may deliver a message twice across a resume; two bot instances share the store.
-  await deps.handler.submit({ platform: PLATFORM, build: () => messageRequest(deps, message) }, thread, {
+  const build = async () => {
+    const request = await messageRequest(deps, message);
+    return request && { request };
+  };
+  await deps.handler.submit({ platform: PLATFORM, build }, thread, {
     deliveryKey: `${PLATFORM}:message:${message.id}`,
   });
 }
@@ -122,7 +126,7 @@ export async function onInteraction(deps: GestureDeps, interaction: Interaction)
       // Before any other await (the core calls this at once): Discord drops an interaction not
       // acknowledged within 3 s.
       await interaction.deferReply(publicRun ? {} : { flags: MessageFlags.Ephemeral });
-      return request;
+      return { request };
     } catch (error) {
       deps.logger.warn("could not acknowledge /imagine in time", { code: discordErrorCode(error), error });
       return undefined;

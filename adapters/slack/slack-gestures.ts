@@ -1,5 +1,4 @@
 import type { Handler } from "../../src/core/handler.js";
-import { errorSentence } from "../../src/core/messages.js";
 import type { IncomingRequest } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
 import type { Logger } from "../../src/logger.js";
@@ -55,13 +54,15 @@ export async function onSlashCommand(
     text,
     attachments: [],
   };
-  try {
-    const reading = deps.handler.read(request);
-    if (reading.kind !== "generate") {
-      // help, cancel or a mistake in the command: the core answers privately, nothing is posted.
-      await deps.handler.submit(request, new EphemeralThread(privately), { reading });
-      return;
-    }
+  const reading = deps.handler.read(request);
+  // Answers until there is a thread; help, cancel and every mistake in the command stay here.
+  const privateThread = new EphemeralThread(privately);
+  if (reading.kind !== "generate") {
+    await deps.handler.submit(request, privateThread, { reading });
+    return;
+  }
+  // A run is public: the bot's parent message (posted only now that the command checked out) is its thread.
+  const openParent = async () => {
     const prefix = `<@${userId}> asked: ${escapeSlackText(text)}`;
     let parentTs: string;
     try {
@@ -73,9 +74,8 @@ export async function onSlashCommand(
           ? `I'm not a member of this conversation, so I can't post images here. Add me with \`/invite <@${deps.botUserId}>\` (or the channel's details → Integrations → Add apps) and run the command again.`
           : `Slack didn't let me post here (${slackErrorCode(error) ?? "unknown error"}); please try again.`,
       );
-      return;
+      return undefined;
     }
-    request.conversationId = `${channel}:${parentTs}`;
     const thread = new SlackThread(deps.thread, {
       channel,
       threadTs: parentTs,
@@ -83,11 +83,9 @@ export async function onSlashCommand(
       parent: { ts: parentTs, prefix },
       respond: privately,
     });
-    await deps.handler.submit(request, thread, { reading });
-  } catch (error) {
-    deps.logger.error("slash command failed", { channel, error });
-    await privately(errorSentence(error)).catch(() => {});
-  }
+    return { request: { ...request, conversationId: `${channel}:${parentTs}` }, thread };
+  };
+  await deps.handler.submit({ platform: PLATFORM, build: openParent }, privateThread, { reading });
 }
 
 /**
@@ -109,9 +107,8 @@ export async function onMessageEvent(
   const deliveryKey = [`slack:message:${channel}:${ts}`];
   if (eventId !== undefined) deliveryKey.push(`slack:event:${eventId}`);
   const thread = new SlackThread(deps.thread, { channel, threadTs, userId: user });
-  await deps.handler.submit({ platform: PLATFORM, build: () => mentionRequest(deps, event, user) }, thread, {
-    deliveryKey,
-  });
+  const build = async () => ({ request: await mentionRequest(deps, event, user) });
+  await deps.handler.submit({ platform: PLATFORM, build }, thread, { deliveryKey });
 }
 
 /** The core request of a mention, once it is known not to be a duplicate (this costs API calls). */

@@ -52,11 +52,18 @@ export type Reading =
   | { kind: "generate"; params: GenerationParams; plan: Plan }
   | { kind: "mistake"; error: unknown };
 
-/** A request whose details cost I/O to gather: built only after dedupe, and tracked meanwhile. */
+/**
+ * A request whose details cost I/O to gather (or that needs a public message first): built only
+ * after dedupe, and tracked meanwhile.
+ */
 export interface PendingRequest {
   platform: string;
-  /** The request, or undefined when there is nothing to answer (the adapter said why itself). */
-  build(): Promise<IncomingRequest | undefined>;
+  /**
+   * The request, or undefined when there is nothing to answer (the adapter said why itself).
+   * `thread` replaces the one given to `submit` when the answer's thread only exists now (a slash
+   * command's parent message); the first one then only hears about a failure to build.
+   */
+  build(): Promise<{ request: IncomingRequest; thread?: OutputThread } | undefined>;
 }
 
 export interface SubmitOptions {
@@ -155,10 +162,44 @@ export function createHandler(deps: HandlerDeps): Handler {
   async function run(
     task: Task,
     source: IncomingRequest | PendingRequest,
-    thread: OutputThread,
+    firstThread: OutputThread,
     options: SubmitOptions,
   ): Promise<HandleResult> {
-    let log = logger.child({ platform: task.platform });
+    const log = logger.child({ platform: task.platform });
+    let built: { request: IncomingRequest; thread?: OutputThread } | undefined;
+    try {
+      const keys =
+        typeof options.deliveryKey === "string" ? [options.deliveryKey] : (options.deliveryKey ?? []);
+      for (const key of keys) {
+        if (await store.seen(key)) {
+          log.debug(`duplicate ${task.platform} delivery ignored`, { key });
+          return { outcome: "duplicate" };
+        }
+      }
+      built = "build" in source ? await source.build() : { request: source };
+    } catch (error) {
+      log.error("request failed", { error });
+      await firstThread.postText(errorSentence(error)).catch(() => {});
+      return { outcome: "failed" };
+    }
+    if (built === undefined || runDeps.stopping(task.platform)) return { outcome: "ignored" };
+    const { request } = built;
+    task.userKey = userKey(request.platform, request.user.id);
+    return answerIn(
+      built.thread ?? firstThread,
+      request,
+      options.reading,
+      log.child({ user: request.user.id }),
+    );
+  }
+
+  /** Answers a built request in `thread`, its status throttled; ends with `thread.finish()`. */
+  async function answerIn(
+    thread: OutputThread,
+    request: IncomingRequest,
+    reading: Reading | undefined,
+    log: Logger,
+  ): Promise<HandleResult> {
     const status = new StatusThrottle(
       (text) => thread.updateStatus(text),
       thread.statusIntervalMs ?? 0,
@@ -166,23 +207,8 @@ export function createHandler(deps: HandlerDeps): Handler {
       (error) => log.warn("could not update the status message", { error }),
     );
     const output = throttled(thread, status);
-    let answering = false;
     try {
-      for (const key of typeof options.deliveryKey === "string"
-        ? [options.deliveryKey]
-        : (options.deliveryKey ?? [])) {
-        if (await store.seen(key)) {
-          log.debug(`duplicate ${task.platform} delivery ignored`, { key });
-          return { outcome: "duplicate" };
-        }
-      }
-      const request = "build" in source ? await source.build() : source;
-      if (request === undefined) return { outcome: "ignored" };
-      if (runDeps.stopping(task.platform)) return { outcome: "ignored" };
-      task.userKey = userKey(request.platform, request.user.id);
-      log = log.child({ user: request.user.id });
-      answering = true;
-      const result = await answer(request, output, options.reading ?? read(request), log);
+      const result = await answer(request, output, reading ?? read(request), log);
       log.debug("request answered", { outcome: result.outcome, runId: result.runId });
       return result;
     } catch (error) {
@@ -191,9 +217,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       return { outcome: "failed" };
     } finally {
       await status.flush();
-      if (answering) {
-        await thread.finish?.().catch((error: unknown) => log.warn("could not finish the answer", { error }));
-      }
+      await thread.finish?.().catch((error: unknown) => log.warn("could not finish the answer", { error }));
     }
   }
 
