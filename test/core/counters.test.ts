@@ -1,0 +1,132 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CounterStore } from "../../src/core/counters.js";
+import { openCounters } from "../../src/core/open-counters.js";
+
+const DAY = 24 * 60 * 60 * 1000;
+let dir: string;
+let files = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "seedream-counters-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const clock = { t: 1_800_000_000_000, now: () => clock.t };
+const user = { group: "day:2027-01-15:slack", field: "user:U1" };
+const team = { group: "day:2027-01-15:slack:T1", field: "total" };
+
+describe.each([
+  ["memory://", () => "memory://"],
+  ["sqlite://", () => `sqlite://${join(dir, `counters-${++files}.sqlite`)}`],
+])("counters on %s", (_name, url) => {
+  let counters: CounterStore;
+  const open = async (at = url()) => {
+    counters = await openCounters(at, { clock });
+    return counters;
+  };
+
+  it("reserves while every counter stays within its limit, and reports the new values", async () => {
+    await open();
+    expect(
+      await counters.reserve(
+        [
+          { ...user, limit: 3 },
+          { ...team, limit: 10 },
+        ],
+        2,
+        DAY,
+      ),
+    ).toEqual({
+      granted: true,
+      values: [2, 2],
+    });
+    expect(await counters.reserve([{ ...user, limit: 3 }], 1, DAY)).toEqual({ granted: true, values: [3] });
+    await counters.close();
+  });
+
+  it("changes nothing when any one counter would pass its limit", async () => {
+    await open();
+    await counters.reserve([{ ...team, limit: 0 }], 9, DAY);
+    const refused = await counters.reserve(
+      [
+        { ...user, limit: 3 },
+        { ...team, limit: 10 },
+      ],
+      2,
+      DAY,
+    );
+    expect(refused).toEqual({ granted: false, values: [0, 9] });
+    expect(await counters.read([user, team])).toEqual([0, 9]);
+    await counters.close();
+  });
+
+  it("lets exactly as many concurrent requests through as the limit allows", async () => {
+    await open();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => counters.reserve([{ ...user, limit: 3 }], 1, DAY)),
+    );
+    expect(results.filter((result) => result.granted)).toHaveLength(3);
+    expect(await counters.read([user])).toEqual([3]);
+    await counters.close();
+  });
+
+  it("gives back without going below zero, and lists a group's counters", async () => {
+    await open();
+    await counters.reserve(
+      [
+        { ...user, limit: 0 },
+        { group: user.group, field: "user:U2" },
+      ].map((c) => ({ ...c, limit: 0 })),
+      4,
+      DAY,
+    );
+    await counters.add([user], -3, DAY);
+    await counters.add([{ group: user.group, field: "user:U2" }], -10, DAY);
+    expect(Object.fromEntries(await counters.readGroup(user.group))).toEqual({ "user:U1": 1, "user:U2": 0 });
+    expect((await counters.readGroup("day:1999-01-01:slack")).size).toBe(0);
+    await counters.close();
+  });
+
+  it("forgets counters once their time to live has passed", async () => {
+    await open();
+    await counters.reserve([{ ...user, limit: 0 }], 5, DAY);
+    clock.t += DAY + 1;
+    expect(await counters.read([user])).toEqual([0]);
+    expect(await counters.reserve([{ ...user, limit: 3 }], 3, DAY)).toEqual({ granted: true, values: [3] });
+    await counters.close();
+  });
+});
+
+describe("sqlite counters", () => {
+  it("survive closing and reopening the file", async () => {
+    const url = `sqlite://${join(dir, "restart.sqlite")}`;
+    const first = await openCounters(url, { clock });
+    await first.reserve([{ ...user, limit: 3 }], 2, DAY);
+    await first.close();
+    const second = await openCounters(url, { clock });
+    expect(await second.read([user])).toEqual([2]);
+    expect((await second.reserve([{ ...user, limit: 3 }], 2, DAY)).granted).toBe(false);
+    await second.close();
+  });
+
+  it("stay atomic between two connections to one file (two bot processes)", async () => {
+    const url = `sqlite://${join(dir, "two-processes.sqlite")}`;
+    const a = await openCounters(url, { clock });
+    const b = await openCounters(url, { clock });
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).reserve([{ ...user, limit: 5 }], 1, DAY)),
+    );
+    expect(results.filter((result) => result.granted)).toHaveLength(5);
+    expect(await b.read([user])).toEqual([5]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("names the store it cannot use", async () => {
+    await expect(openCounters("redis://localhost")).rejects.toThrow(/STORE_URL=redis:\/\/localhost/);
+  });
+});
