@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Replaces the configured generator (tests of adapters use the real client on a fake server instead). */
   generator?: ImageGenerator & { close?(): Promise<void> };
+  /** New runs wait for `handler.recover()` (the bot calls it once its platforms are up). */
+  recoverOnStart?: boolean;
 }
 
 export function createGenerator(config: Config): ImageGenerator & { close?(): Promise<void> } {
@@ -66,7 +68,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const logger = options.logger ?? silentLogger;
   const generator = options.generator ?? createGenerator(config);
   const store = await openStore(config.store.url, { ttlMs: config.store.ttlMs });
-  const handler = createHandler({ generator, store, settings: coreSettings(config), logger });
+  const handler = createHandler({
+    generator,
+    store,
+    settings: coreSettings(config),
+    logger,
+    ...(options.recoverOnStart ? { recoverOnStart: true } : {}),
+  });
   return {
     config,
     generator,

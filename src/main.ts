@@ -10,6 +10,9 @@ import { loadDotEnv } from "./env-file.js";
 import { type HealthCheck, startHealthServer } from "./health.js";
 import { createLogger } from "./logger.js";
 
+/** Time past the grace allowed for stopping platforms and closing the store (the exit is within grace + 5 s). */
+const SHUTDOWN_MARGIN_MS = 4000;
+
 /**
  * Starts the bot: config → runtime → every configured platform → health endpoint. Returns a
  * stop function; exits the process only from the CLI entry below.
@@ -36,7 +39,7 @@ export async function main(
       storePassword(config.store.url),
     ],
   });
-  const runtime = await createRuntime(config, { logger });
+  const runtime = await createRuntime(config, { logger, recoverOnStart: true });
   const platforms: PlatformHandle[] = [];
   const health: HealthCheck = () => {
     const status = Object.fromEntries(platforms.map((p) => [p.name, p.healthy()]));
@@ -79,10 +82,14 @@ export async function main(
     await stop();
     throw error;
   }
+  // Runs an earlier process left unfinished: told, continued, lined up again before new ones.
+  await runtime.handler.recover(platforms.flatMap((p) => (p.restorer ? [p.restorer] : [])));
   logger.info(`seedream-bot running (${config.seedream.provider}); health on :${config.port}/healthz`);
   return stop;
 
   async function stop(): Promise<void> {
+    // Running runs get the grace to finish (the platforms stay up meanwhile to deliver them).
+    await runtime.handler.drain(config.shutdownGraceMs);
     await Promise.allSettled(platforms.map((p) => p.stop()));
     await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
     await runtime.close();
@@ -98,15 +105,29 @@ function storePassword(url: string): string | undefined {
   }
 }
 
-/** Run as a program: one-line config errors, clean shutdown on SIGINT/SIGTERM. */
+/**
+ * Run as a program: one-line config errors; on SIGTERM/SIGINT a drain (running runs get
+ * SHUTDOWN_GRACE_MS, then are interrupted for the next process to continue) and exit 0 within
+ * the grace plus 5 s; a second signal exits at once.
+ */
 export async function runMain(): Promise<void> {
   try {
-    const stop = await main();
-    const shutdown = () => {
+    const env = process.env;
+    const stop = await main(env);
+    const graceMs = parseConfig(env).shutdownGraceMs;
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`seedream-bot: ${signal} again, exiting now\n`);
+        process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+      }
+      stopping = true;
+      // However long closing connections takes, the platform's grace is not overrun.
+      setTimeout(() => process.exit(0), graceMs + SHUTDOWN_MARGIN_MS).unref();
       void stop().finally(() => process.exit(0));
     };
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
+    process.on("SIGINT", shutdown);
+    process.on("SIGTERM", shutdown);
   } catch (error) {
     if (
       error instanceof ConfigError ||

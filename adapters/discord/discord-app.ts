@@ -5,9 +5,10 @@ import type { PlatformHandle } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
 import type { Logger } from "../../src/logger.js";
 import { discordErrorCode } from "./discord-errors.js";
-import { cdnHostPolicy, type FileDeps } from "./discord-files.js";
-import { type GestureDeps, onInteraction, onMessage, PLATFORM } from "./discord-gestures.js";
+import { cdnHostPolicy, describedAttachment, type FileDeps, storedImageAttachment } from "./discord-files.js";
+import { discordThread, type GestureDeps, onInteraction, onMessage, PLATFORM } from "./discord-gestures.js";
 import { loginAndWait } from "./discord-login.js";
+import { AddressedTarget } from "./reply-targets.js";
 import { DEFAULT_DISCORD_API_URL, discordRestRequest } from "./rest.js";
 import { IMAGINE_COMMAND } from "./slash-command.js";
 
@@ -160,6 +161,12 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     botUserId,
     applicationId,
     commandScope,
+    restorer: {
+      platform: PLATFORM,
+      thread: (address) => discordThread(deps, new AddressedTarget(ready, address), undefined),
+      attachment: (descriptor) => describedAttachment(descriptor, files),
+      storedImage: (image) => storedImageAttachment(image, files),
+    },
     healthy: () => connected && !stopped && client.isReady(),
     idle: () => options.handler.idle(PLATFORM),
     async stop() {

@@ -1,6 +1,6 @@
 import type { Attachment as DiscordAttachment, Message } from "discord.js";
 import { type Dispatcher, fetch as undiciFetch } from "undici";
-import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
+import type { Attachment, ByteStream, FileDescriptor, StoredImageRef } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
 import { FileDownloadError } from "../shared/download-error.js";
 import {
@@ -28,6 +28,10 @@ export const cdnHostPolicy = (apiUrl: string | undefined): HostPolicy =>
   hostPolicy(apiUrl, { hosts: CDN_HOSTS });
 
 /** Where a message lives, to fetch it again. */
+/** What the adapter reads of a discord.js attachment (a recorded one is rebuilt from these). */
+export type AttachmentFields = Pick<DiscordAttachment, "id" | "name" | "url" | "contentType"> &
+  Partial<Pick<DiscordAttachment, "size" | "width" | "height">>;
+
 export interface MessageLocation {
   channelId: string;
   messageId: string;
@@ -75,12 +79,20 @@ async function open(url: string, name: string, deps: FileDeps, signal: AbortSign
  * its link from: `location` undefined).
  */
 export function discordAttachment(
-  file: DiscordAttachment,
+  file: AttachmentFields,
   location: MessageLocation | undefined,
   deps: FileDeps,
 ): Attachment {
   const attachment: Attachment = {
     name: file.name,
+    // Ids to find it again after a restart: links expire, its message gives fresh ones.
+    descriptor: {
+      kind: "file",
+      platform: "discord",
+      name: file.name,
+      ...(file.contentType ? { contentType: file.contentType } : {}),
+      locator: { attachmentId: file.id, url: file.url, ...(location ?? {}) },
+    },
     fetch: async (signal) => {
       const first = await open(file.url, file.name, deps, signal);
       if ("stream" in first) return first.stream;
@@ -95,10 +107,24 @@ export function discordAttachment(
     },
   };
   if (file.contentType) attachment.contentType = file.contentType;
-  if (Number.isFinite(file.size)) attachment.size = file.size;
+  if (file.size !== undefined && Number.isFinite(file.size)) attachment.size = file.size;
   if (file.width) attachment.width = file.width;
   if (file.height) attachment.height = file.height;
   return attachment;
+}
+
+/** A user's file recorded by a run, as an attachment again (its message refreshes an expired link). */
+export function describedAttachment(descriptor: FileDescriptor, deps: FileDeps): Attachment {
+  const { attachmentId, url, channelId, messageId } = descriptor.locator;
+  const file: AttachmentFields = {
+    id: attachmentId ?? "",
+    name: descriptor.name,
+    url: url ?? "",
+    contentType: null,
+  };
+  if (descriptor.contentType !== undefined) file.contentType = descriptor.contentType;
+  const location = channelId !== undefined && messageId !== undefined ? { channelId, messageId } : undefined;
+  return discordAttachment(file, location, deps);
 }
 
 /** The ref recorded with each posted image: where to fetch its message again. */

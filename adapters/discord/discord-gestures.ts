@@ -135,7 +135,7 @@ export async function onInteraction(deps: GestureDeps, interaction: Interaction)
   await deps.handler.submit({ platform: PLATFORM, build: acknowledged }, thread, { reading });
 }
 
-function discordThread(
+export function discordThread(
   deps: GestureDeps,
   target: ReplyTarget,
   message: Message | undefined,

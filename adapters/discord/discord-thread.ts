@@ -1,4 +1,4 @@
-import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
+import type { ImagePost, OutputThread, PostedImage, ThreadAddress } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
 import { isPermissionError } from "./discord-errors.js";
 import { imageRef } from "./discord-files.js";
@@ -57,6 +57,10 @@ export class DiscordThread implements OutputThread {
       }),
     );
     return { messageId: message.id, ref: imageRef(message) };
+  }
+
+  address(): ThreadAddress | undefined {
+    return this.target.address?.();
   }
 
   updateStatus(text: string): Promise<void> {

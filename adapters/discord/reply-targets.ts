@@ -1,9 +1,12 @@
 import {
   type ChatInputCommandInteraction,
+  type Client,
   type Message,
   type MessageCreateOptions,
   MessageFlags,
+  type SendableChannels,
 } from "discord.js";
+import type { ThreadAddress } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
 import { discordErrorCode, INVALID_WEBHOOK_TOKEN, UNKNOWN_WEBHOOK } from "./discord-errors.js";
 import { CONTENT_LIMIT, NO_PINGS, truncate } from "./discord-text.js";
@@ -30,6 +33,8 @@ export interface ReplyTarget {
   ephemeral?(text: string): Promise<void>;
   /** The request was answered; tidy up (e.g. a slash command's unused "thinking…" response). */
   finish(): Promise<void>;
+  /** Where the answers go, to rebuild this target after a restart (`AddressedTarget`). */
+  address?(): ThreadAddress;
 }
 
 /** Replies to the user's message; the status is the first reply, edited in place. */
@@ -37,6 +42,15 @@ export class MessageReplyTarget implements ReplyTarget {
   #status: Message | undefined;
 
   constructor(private readonly request: Message) {}
+
+  address(): ThreadAddress {
+    return {
+      platform: "discord",
+      channel: this.request.channelId,
+      thread: this.request.id,
+      ...(this.#status === undefined ? {} : { statusMessageId: this.#status.id }),
+    };
+  }
 
   post(post: OutgoingPost): Promise<Message> {
     // failIfNotExists: a request deleted mid-run still gets its images, just without the reply link.
@@ -72,6 +86,7 @@ export class MessageReplyTarget implements ReplyTarget {
  */
 export class InteractionReplyTarget implements ReplyTarget {
   #originalUsed = false;
+  #statusId: string | undefined;
 
   constructor(
     private readonly interaction: ChatInputCommandInteraction,
@@ -104,11 +119,21 @@ export class InteractionReplyTarget implements ReplyTarget {
   async showStatus(text: string): Promise<void> {
     const content =
       this.heading === undefined ? text : `> ${truncate(this.heading.replace(/\s+/g, " "), 1200)}\n${text}`;
-    await this.interaction.editReply({
+    const shown = await this.interaction.editReply({
       content: truncate(content, CONTENT_LIMIT),
       allowedMentions: NO_PINGS,
     });
+    this.#statusId = shown.id;
     this.#originalUsed = true;
+  }
+
+  address(): ThreadAddress {
+    return {
+      platform: "discord",
+      channel: this.interaction.channelId,
+      ...(this.#statusId === undefined ? {} : { statusMessageId: this.#statusId }),
+      ...(this.heading === undefined ? {} : { details: { heading: this.heading } }),
+    };
   }
 
   async typing(): Promise<void> {
@@ -134,5 +159,70 @@ export class InteractionReplyTarget implements ReplyTarget {
     await this.interaction.deleteReply().catch((error: unknown) => {
       this.logger.warn("could not remove the unused slash command response", { error });
     });
+  }
+}
+
+/**
+ * A target rebuilt from its address alone (after a restart, or in another process): posts go to
+ * the channel (as replies to the request's message when there was one), the status message is
+ * edited where it is. The interaction token of a slash command does not survive a restart, so
+ * its follow-ups become channel messages.
+ */
+export class AddressedTarget implements ReplyTarget {
+  #channel: Promise<SendableChannels> | undefined;
+  #statusId: string | undefined;
+
+  constructor(
+    private readonly client: Client<true>,
+    private readonly where: ThreadAddress,
+  ) {
+    this.#statusId = where.statusMessageId;
+  }
+
+  address(): ThreadAddress {
+    const { statusMessageId: _old, ...rest } = this.where;
+    return { ...rest, ...(this.#statusId === undefined ? {} : { statusMessageId: this.#statusId }) };
+  }
+
+  async post(post: OutgoingPost): Promise<Message> {
+    const channel = await this.#sendable();
+    const reply = this.where.thread;
+    return channel.send({
+      ...post,
+      allowedMentions: NO_PINGS,
+      ...(reply === undefined ? {} : { reply: { messageReference: reply, failIfNotExists: false } }),
+    });
+  }
+
+  async postText(text: string): Promise<void> {
+    await this.post({ content: text });
+  }
+
+  async showStatus(text: string): Promise<void> {
+    const heading = this.where.details?.heading;
+    const content = truncate(
+      heading === undefined ? text : `> ${truncate(heading.replace(/\s+/g, " "), 1200)}\n${text}`,
+      CONTENT_LIMIT,
+    );
+    const channel = await this.#sendable();
+    if (this.#statusId === undefined) {
+      this.#statusId = (await this.post({ content })).id;
+      return;
+    }
+    await channel.messages.edit(this.#statusId, { content, allowedMentions: NO_PINGS });
+  }
+
+  async typing(): Promise<void> {
+    await (await this.#sendable()).sendTyping();
+  }
+
+  async finish(): Promise<void> {}
+
+  #sendable(): Promise<SendableChannels> {
+    this.#channel ??= this.client.channels.fetch(this.where.channel).then((channel) => {
+      if (!channel?.isSendable()) throw new Error(`channel ${this.where.channel} cannot be posted in`);
+      return channel;
+    });
+    return this.#channel;
   }
 }

@@ -8,10 +8,12 @@ import { BotError } from "../../src/errors.js";
 import { type HealthCheck, handleHealth, startHealthServer } from "../../src/health.js";
 import type { Logger } from "../../src/logger.js";
 import { slackErrorCode } from "./slack-errors.js";
+import { describedAttachment, storedImageAttachment } from "./slack-files.js";
 import { type GestureDeps, onMessageEvent, onSlashCommand, PLATFORM } from "./slack-gestures.js";
 import { normaliseApiUrl, tokenHostPolicy } from "./slack-hosts.js";
 import { slackLogger } from "./slack-logger.js";
 import { escapeSlackText } from "./slack-text.js";
+import { SlackThread } from "./slack-thread.js";
 import { type Fetch, SlackWeb, type Sleep } from "./slack-web.js";
 import { eventEnvelopeSchema, messageEventSchema, slashCommandSchema } from "./slack-wire.js";
 
@@ -218,6 +220,12 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     mode: socketMode ? "socket" : "http",
     port,
     botUserId: identity.user_id,
+    restorer: {
+      platform: PLATFORM,
+      thread: (address) => SlackThread.at(deps.thread, address),
+      attachment: (descriptor) => describedAttachment(descriptor, deps.files),
+      storedImage: (image) => storedImageAttachment(image, deps.files),
+    },
     healthy: () => connected && !stopped,
     async stop() {
       if (stopped) return;

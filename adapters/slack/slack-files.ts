@@ -1,4 +1,4 @@
-import type { Attachment, ByteStream, StoredImageRef } from "../../src/core/ports.js";
+import type { Attachment, ByteStream, FileDescriptor, StoredImageRef } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
 import { FileDownloadError } from "../shared/download-error.js";
 import {
@@ -74,6 +74,14 @@ export function fileAttachment(file: SlackFile, deps: FileDeps): Attachment {
   const name = file.name ?? file.title ?? file.id;
   const attachment: Attachment = {
     name,
+    // Private URLs need the token anyway: the file id is all a restarted bot needs (files.info).
+    descriptor: {
+      kind: "file",
+      platform: "slack",
+      name,
+      ...(file.mimetype === undefined ? {} : { contentType: file.mimetype }),
+      locator: { fileId: file.id },
+    },
     fetch: async (signal) => {
       const url = file.url_private_download ?? file.url_private;
       if (file.is_external || url === undefined) {
@@ -105,6 +113,27 @@ export async function eventAttachments(files: readonly SlackFile[], deps: FileDe
       }
     }),
   );
+}
+
+/** A user's file recorded by a run (its id), fetched again after a restart: files.info, then the download. */
+export function describedAttachment(descriptor: FileDescriptor, deps: FileDeps): Attachment {
+  const fileId = descriptor.locator.fileId ?? "";
+  const attachment: Attachment = {
+    name: descriptor.name,
+    descriptor,
+    fetch: async (signal) => {
+      let file: SlackFile;
+      try {
+        file = await deps.web.fileInfo(fileId);
+      } catch (error) {
+        deps.logger.warn("files.info failed for a recorded reference", { file: fileId, error });
+        throw fileInfoError(error, `“${descriptor.name}”`);
+      }
+      return fileAttachment(file, deps).fetch(signal);
+    },
+  };
+  if (descriptor.contentType !== undefined) attachment.contentType = descriptor.contentType;
+  return attachment;
 }
 
 /** An image the bot posted earlier (recorded with its file id), fetched again for an edit. */

@@ -1,4 +1,4 @@
-import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
+import type { ImagePost, OutputThread, PostedImage, ThreadAddress } from "../../src/core/ports.js";
 import type { Logger } from "../../src/logger.js";
 import { escapeSlackText, truncateUnits } from "./slack-text.js";
 import type { SlackWeb } from "./slack-web.js";
@@ -27,6 +27,8 @@ export interface SlackThreadOptions {
   parent?: { ts: string; prefix: string };
   /** Private replies through the slash command's response_url; chat.postEphemeral otherwise. */
   respond?: (text: string) => Promise<void>;
+  /** The status message, when it exists already (a thread rebuilt after a restart). */
+  statusTs?: string;
 }
 
 /** Slack's limit for alt text (files.getUploadURLExternal `alt_txt`). */
@@ -40,7 +42,7 @@ export class SlackThread implements OutputThread {
     private readonly deps: ThreadDeps,
     private readonly options: SlackThreadOptions,
   ) {
-    this.statusTs = options.parent?.ts;
+    this.statusTs = options.statusTs ?? options.parent?.ts;
     this.statusIntervalMs = deps.statusIntervalMs;
   }
 
@@ -73,6 +75,28 @@ export class SlackThread implements OutputThread {
       this.statusTs,
       parent ? `${parent.prefix}\n${escaped}` : escaped,
     );
+  }
+
+  address(): ThreadAddress {
+    const { channel, threadTs, userId, parent } = this.options;
+    return {
+      platform: "slack",
+      channel,
+      thread: threadTs,
+      ...(this.statusTs === undefined ? {} : { statusMessageId: this.statusTs }),
+      details: parent ? { userId, parentTs: parent.ts, prefix: parent.prefix } : { userId },
+    };
+  }
+
+  /** The thread at `address` (recorded by `address()`), as it was: the status is edited, not posted again. */
+  static at(deps: ThreadDeps, address: ThreadAddress): SlackThread {
+    const details = address.details ?? {};
+    const threadTs = address.thread ?? address.statusMessageId ?? "";
+    const options: SlackThreadOptions = { channel: address.channel, threadTs, userId: details.userId ?? "" };
+    if (details.parentTs !== undefined)
+      options.parent = { ts: details.parentTs, prefix: details.prefix ?? "" };
+    if (address.statusMessageId !== undefined) options.statusTs = address.statusMessageId;
+    return new SlackThread(deps, options);
   }
 
   async postEphemeral(text: string): Promise<void> {

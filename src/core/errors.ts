@@ -40,6 +40,15 @@ export class CancelledError extends BotError {
   }
 }
 
+/** A run stopped because its process shuts down (past the grace): the next process continues it. */
+export class InterruptedError extends BotError {
+  override name = "InterruptedError";
+
+  constructor() {
+    super("interrupted", "The bot is restarting.", { userMessage: "The bot is restarting." });
+  }
+}
+
 /** The state store named by STORE_URL could not be opened or used. */
 export class StoreError extends BotError {
   override name = "StoreError";

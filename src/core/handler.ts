@@ -1,22 +1,28 @@
 import { randomUUID } from "node:crypto";
 import type { ImageGenerator } from "../seedream/types.js";
+import { InterruptedError, ReferenceImageError } from "./errors.js";
 import { type GenerationParams, parseCommand } from "./grammar.js";
 import { RunLimiter } from "./limits.js";
-import { cancelReply, errorSentence } from "./messages.js";
-import type { IncomingRequest, OutputThread } from "./ports.js";
+import { cancelReply, errorSentence, resumedStatus } from "./messages.js";
+import type { Attachment, IncomingRequest, OutputThread, PlatformRestorer } from "./ports.js";
+import { createProcessLease, type ProcessLease } from "./process-lease.js";
+import { type RecoverySummary, recoverRuns } from "./recovery.js";
 import {
   checkRequest,
+  execute,
   type GenerateDeps,
   generate,
   type HandleResult,
   type Plan,
   planFor,
+  type RunTracker,
   rejectRequest,
 } from "./request-run.js";
+import type { ReferenceDescriptor, ThreadAddress } from "./run-record.js";
 import { type Clock, type Logger, realSleep, type Sleep, silentLogger, systemClock } from "./runtime.js";
 import type { CoreSettings } from "./settings.js";
 import { StatusThrottle, type StatusTimers, systemStatusTimers } from "./status-throttle.js";
-import type { BotStore } from "./store.js";
+import type { BotStore, RunRecord } from "./store.js";
 import { HELP_TEXT } from "./usage.js";
 
 /**
@@ -37,6 +43,13 @@ export interface HandlerDeps {
   statusTimers?: StatusTimers;
   /** Run ids (default: random UUIDs). */
   newRunId?: () => string;
+  /**
+   * New runs wait until `recover()` has lined up the runs recorded earlier (the bot sets this;
+   * the console and tests that never recover leave it off).
+   */
+  recoverOnStart?: boolean;
+  /** This process's claim on its runs (default: a lease on `store`). */
+  lease?: ProcessLease;
 }
 
 export type { HandleOutcome, HandleResult } from "./request-run.js";
@@ -82,8 +95,22 @@ export interface Handler {
     thread: OutputThread,
     options?: SubmitOptions,
   ): Promise<HandleResult>;
-  /** Cancels the user's running and waiting requests (for a platform button); returns how many. */
-  cancel(platform: string, userId: string): number;
+  /**
+   * Cancels the user's running and waiting runs, found through the store (so also runs recorded
+   * before a restart); returns how many.
+   */
+  cancel(platform: string, userId: string): Promise<number>;
+  /**
+   * Start-up: starts this process's heartbeat and picks up the runs earlier processes left
+   * unfinished, in their old order (see recovery.ts). New runs queue behind them.
+   */
+  recover(restorers: readonly PlatformRestorer[]): Promise<RecoverySummary>;
+  /**
+   * SIGTERM/SIGINT: new runs are recorded and left waiting for the next process, waiting ones
+   * stay waiting, running ones get `graceMs` to finish and are then interrupted (the next
+   * process continues them). Resolves once nothing is in flight.
+   */
+  drain(graceMs: number): Promise<void>;
   /**
    * Stops taking requests (of `platform`, or all), cancels those in flight (their users see
    * "Cancelled.") and resolves once every one of them is answered.
@@ -108,6 +135,14 @@ export function createHandler(deps: HandlerDeps): Handler {
   const tasks = new Set<Task>();
   const closed = new Set<string>();
   let closedAll = false;
+  let draining = false;
+  const lease = deps.lease ?? createProcessLease(store, logger);
+  let markRecovered = () => {};
+  const recovered = deps.recoverOnStart
+    ? new Promise<void>((resolve) => {
+        markRecovered = resolve;
+      })
+    : Promise.resolve();
   const runDeps: GenerateDeps = {
     generator,
     store,
@@ -117,7 +152,22 @@ export function createHandler(deps: HandlerDeps): Handler {
     sleep: deps.sleep ?? realSleep,
     newRunId: deps.newRunId ?? randomUUID,
     stopping: (platform) => closedAll || closed.has(platform),
+    draining: () => draining,
+    recovered,
+    owner: lease.info.id,
+    local: new Set(),
   };
+
+  async function cancel(platform: string, userId: string): Promise<number> {
+    let count = limiter.cancel(userKey(platform, userId));
+    // Runs this process is not executing: waiting across a restart, or running elsewhere.
+    for (const run of await store.unfinishedRuns()) {
+      if (run.platform !== platform || run.userId !== userId || runDeps.local.has(run.runId)) continue;
+      if (run.state !== "waiting" && run.state !== "running") continue;
+      if (await store.moveRun(run.runId, "cancelled", { reason: "cancelled by the user" })) count++;
+    }
+    return count;
+  }
 
   function read(request: IncomingRequest): Reading {
     try {
@@ -142,6 +192,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     thread: OutputThread,
     reading: Reading,
     log: Logger,
+    tracker: RunTracker,
   ): Promise<HandleResult> {
     const privately = (text: string) =>
       thread.postEphemeral ? thread.postEphemeral(text) : thread.postText(text);
@@ -150,12 +201,54 @@ export function createHandler(deps: HandlerDeps): Handler {
         await privately(HELP_TEXT);
         return { outcome: "help" };
       case "cancel":
-        await privately(cancelReply(limiter.cancel(userKey(request.platform, request.user.id))));
+        await privately(cancelReply(await cancel(request.platform, request.user.id)));
         return { outcome: "cancel" };
       case "mistake":
         return rejectRequest(reading.error, thread, log, { privately: true });
       case "generate":
-        return generate(runDeps, request, thread, reading.params, reading.plan, log);
+        return generate(runDeps, request, thread, reading.params, reading.plan, log, tracker);
+    }
+  }
+
+  /**
+   * Runs `work` against the thread as the core shows it (status throttled, the run's address
+   * kept in its record once the status message exists), then shows the last status and lets
+   * the adapter tidy up.
+   */
+  async function answering(
+    thread: OutputThread,
+    log: Logger,
+    tracker: RunTracker,
+    work: (output: OutputThread) => Promise<HandleResult>,
+  ): Promise<HandleResult> {
+    let recordedStatus: string | undefined;
+    const keepAddress = async () => {
+      const address = thread.address?.();
+      if (tracker.runId === undefined || address?.statusMessageId === undefined) return;
+      if (address.statusMessageId === recordedStatus) return;
+      recordedStatus = address.statusMessageId;
+      await store
+        .setRunAddress(tracker.runId, address)
+        .catch((error: unknown) => log.warn("could not record where the run's status is", { error }));
+    };
+    const status = new StatusThrottle(
+      async (text) => {
+        await thread.updateStatus(text);
+        await keepAddress();
+      },
+      thread.statusIntervalMs ?? 0,
+      statusTimers,
+      (error) => log.warn("could not update the status message", { error }),
+    );
+    try {
+      return await work(throttled(thread, status));
+    } catch (error) {
+      log.error("request failed", { error });
+      await thread.postText(errorSentence(error)).catch(() => {});
+      return { outcome: "failed" };
+    } finally {
+      await status.flush();
+      await thread.finish?.().catch((error: unknown) => log.warn("could not finish the answer", { error }));
     }
   }
 
@@ -193,32 +286,41 @@ export function createHandler(deps: HandlerDeps): Handler {
     );
   }
 
-  /** Answers a built request in `thread`, its status throttled; ends with `thread.finish()`. */
+  /** Answers a built request in `thread` (see `answering`). */
   async function answerIn(
     thread: OutputThread,
     request: IncomingRequest,
     reading: Reading | undefined,
     log: Logger,
   ): Promise<HandleResult> {
-    const status = new StatusThrottle(
-      (text) => thread.updateStatus(text),
-      thread.statusIntervalMs ?? 0,
-      statusTimers,
-      (error) => log.warn("could not update the status message", { error }),
-    );
-    const output = throttled(thread, status);
-    try {
-      const result = await answer(request, output, reading ?? read(request), log);
+    const tracker: RunTracker = {};
+    return answering(thread, log, tracker, async (output) => {
+      const result = await answer(request, output, reading ?? read(request), log, tracker);
       log.debug("request answered", { outcome: result.outcome, runId: result.runId });
       return result;
-    } catch (error) {
-      log.error("request failed", { error });
-      await output.postText(errorSentence(error)).catch(() => {});
-      return { outcome: "failed" };
-    } finally {
-      await status.flush();
-      await thread.finish?.().catch((error: unknown) => log.warn("could not finish the answer", { error }));
-    }
+    });
+  }
+
+  /** Tracks a request in flight (shutdown and idle wait for it). */
+  function track(task: Task, work: () => Promise<HandleResult>): Promise<HandleResult> {
+    const done = work();
+    task.done = done;
+    tasks.add(task);
+    void done.finally(() => tasks.delete(task));
+    return done;
+  }
+
+  /** A run recorded earlier, lined up again at once (see `execute`), in its rebuilt thread. */
+  function resume(record: RunRecord, restorer: PlatformRestorer): void {
+    const task: Task = { platform: record.platform, userKey: userKey(record.platform, record.userId) };
+    const log = logger.child({ platform: record.platform, user: record.userId });
+    const thread = resumedThread(restorer.thread(record.address as ThreadAddress));
+    const sources = record.references.map((reference) => restoreReference(reference, restorer, store));
+    void track(task, () =>
+      answering(thread, log, { runId: record.runId }, (output) =>
+        execute(runDeps, record, sources, output, log, { resumed: true }),
+      ),
+    );
   }
 
   function submit(
@@ -231,11 +333,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       logger.debug("request ignored: shutting down", { platform: task.platform });
       return Promise.resolve({ outcome: "ignored" });
     }
-    const done = run(task, source, thread, options);
-    task.done = done;
-    tasks.add(task);
-    void done.finally(() => tasks.delete(task));
-    return done;
+    return track(task, () => run(task, source, thread, options));
   }
 
   const matching = (platform: string | undefined) =>
@@ -247,10 +345,41 @@ export function createHandler(deps: HandlerDeps): Handler {
     }
   }
 
+  async function recover(restorers: readonly PlatformRestorer[]): Promise<RecoverySummary> {
+    try {
+      await lease.start();
+      const summary = await recoverRuns({
+        store,
+        lease,
+        restorers: new Map(restorers.map((restorer) => [restorer.platform, restorer])),
+        logger,
+        resume,
+      });
+      logger.info("recovery finished", { ...summary });
+      return summary;
+    } finally {
+      markRecovered();
+    }
+  }
+
+  async function drain(graceMs: number): Promise<void> {
+    draining = true;
+    limiter.closeLine(() => new InterruptedError());
+    const interrupt = setTimeout(() => limiter.abortRunning(() => new InterruptedError()), graceMs);
+    try {
+      await idle();
+    } finally {
+      clearTimeout(interrupt);
+      lease.stop();
+    }
+  }
+
   return {
     read,
     submit,
-    cancel: (platform, userId) => limiter.cancel(userKey(platform, userId)),
+    cancel,
+    recover,
+    drain,
     idle,
     async shutdown(platform) {
       if (platform === undefined) closedAll = true;
@@ -263,15 +392,50 @@ export function createHandler(deps: HandlerDeps): Handler {
 
 /** The adapter's thread with its status calls going through the core's throttle. */
 function throttled(thread: OutputThread, status: StatusThrottle): OutputThread {
+  return withStatus(thread, (text) => status.set(text));
+}
+
+/** A rebuilt thread whose statuses say the run was picked up again after a restart. */
+function resumedThread(thread: OutputThread): OutputThread {
+  return withStatus(thread, (text) => thread.updateStatus(resumedStatus(text)));
+}
+
+/** `thread` with another `updateStatus`; everything else forwarded (adapters keep private state). */
+function withStatus(thread: OutputThread, updateStatus: (text: string) => Promise<void>): OutputThread {
   const output: OutputThread = {
     postText: (text) => thread.postText(text),
     postImage: (image) => thread.postImage(image),
-    updateStatus: (text) => status.set(text),
+    updateStatus,
   };
   const typing = thread.typing?.bind(thread);
   if (typing) output.typing = typing;
   const ephemeral = thread.postEphemeral?.bind(thread);
   if (ephemeral) output.postEphemeral = ephemeral;
+  const finish = thread.finish?.bind(thread);
+  if (finish) output.finish = finish;
+  const address = thread.address?.bind(thread);
+  if (address) output.address = address;
   if (thread.maxUploadBytes !== undefined) output.maxUploadBytes = thread.maxUploadBytes;
+  if (thread.statusIntervalMs !== undefined) output.statusIntervalMs = thread.statusIntervalMs;
   return output;
+}
+
+/** A recorded reference as an attachment again: an image the bot posted is looked up by its store key. */
+function restoreReference(
+  reference: ReferenceDescriptor,
+  restorer: PlatformRestorer,
+  store: BotStore,
+): Attachment {
+  if (reference.kind === "file") return restorer.attachment(reference);
+  return {
+    name: "an earlier image",
+    descriptor: reference,
+    fetch: async (signal) => {
+      const image = await store.findImage(reference.platform, reference.messageId);
+      if (image === undefined) {
+        throw new ReferenceImageError("The earlier image this request edits is no longer available.");
+      }
+      return restorer.storedImage(image).fetch(signal);
+    },
+  };
 }

@@ -23,6 +23,8 @@ export interface RunTicket {
 export interface AcquireOptions {
   /** Called when the request has to wait, and again whenever its 1-based position changes. */
   onQueued?(position: number): void;
+  /** A request accepted before a restart: it keeps its place even when the line is full. */
+  resumed?: boolean;
 }
 
 interface Entry {
@@ -37,6 +39,8 @@ interface Entry {
 export class RunLimiter {
   private readonly running = new Set<Entry>();
   private readonly waiting: Entry[] = [];
+  /** Set once the line is closed (the bot drains for a restart): what later requests are refused with. */
+  private closedWith: (() => unknown) | undefined;
 
   constructor(private readonly limits: RunLimits) {}
 
@@ -51,8 +55,9 @@ export class RunLimiter {
   /** Resolves when the request may run; throws `QueueFullError` when the line is full. */
   acquire(user: string, options: AcquireOptions = {}): Promise<RunTicket> {
     const entry: Entry = { user, controller: new AbortController(), onQueued: options.onQueued };
+    if (this.closedWith) return Promise.reject(this.closedWith());
     if (this.waiting.length === 0 && this.canStart(user)) return Promise.resolve(this.start(entry));
-    if (this.waiting.length >= this.limits.maxQueueLength) {
+    if (!options.resumed && this.waiting.length >= this.limits.maxQueueLength) {
       return Promise.reject(
         new QueueFullError(
           `The bot is busy: ${this.waiting.length} request${this.waiting.length === 1 ? " is" : "s are"} already waiting. Please try again in a few minutes.`,
@@ -65,6 +70,17 @@ export class RunLimiter {
       this.waiting.push(entry);
       this.pump();
     });
+  }
+
+  /** Starts nothing more: every waiting request, and any that asks later, fails with `reason()`. */
+  closeLine(reason: () => unknown): void {
+    this.closedWith = reason;
+    for (const entry of this.waiting.splice(0)) entry.reject?.(reason());
+  }
+
+  /** Aborts every running request's signal with `reason()` (the end of a shutdown grace). */
+  abortRunning(reason: () => unknown): void {
+    for (const entry of this.running) if (!entry.controller.signal.aborted) entry.controller.abort(reason());
   }
 
   /** Cancels every running and waiting request of `user`; returns how many there were. */

@@ -216,3 +216,42 @@ export function validationSentence(issue: ValidationIssue): string {
       return `Fast mode is only available on Seedream 4.0, not ${name}.`;
   }
 }
+
+// --- Durable runs: deploys and restarts ---------------------------------------------------
+
+export const RESUMED_NOTE = "(resumed after a restart)";
+
+/** A status shown again after a restart carries the note once. */
+export function resumedStatus(status: string): string {
+  return status.endsWith(RESUMED_NOTE) ? status : `${status} ${RESUMED_NOTE}`;
+}
+
+/** A request that arrives while the bot drains for a restart: recorded, started by the next process. */
+export const RESTARTING_QUEUED_STATUS = "Queued: the bot is restarting, your request will start in a moment.";
+
+/** A run stopped at the end of the shutdown grace; the next process continues it. */
+export function pausedStatus(delivered: number, total: number): string {
+  return `Paused: the bot is restarting (${delivered} of ${plural(total, "image")} delivered so far); it will continue in a moment.`;
+}
+
+export type AfterRestart = "restart" | "continue" | "give-up";
+
+/**
+ * The one message a run's thread gets after the bot restarted during it: what had been
+ * delivered and what happens now.
+ */
+export function restartedSentence(delivered: number, total: number, next: AfterRestart): string {
+  const images = total === 1 ? "image" : "images";
+  const head = `The bot restarted while making your ${images}${next === "give-up" ? " again" : ""}: ${delivered} of ${total} were delivered.`;
+  if (next === "restart") return `${head} Starting again.`;
+  if (next === "continue") {
+    const missing = total - delivered;
+    return `${head} Making the ${missing === 1 ? "last one" : `other ${missing}`} now.`;
+  }
+  return `${head} It stopped twice on this request, so it won't try again: ask again for the rest if you still want them.`;
+}
+
+/** The status of a run given up after its second interruption. */
+export function givenUpStatus(delivered: number, total: number): string {
+  return `Stopped: ${delivered} of ${plural(total, "image")} delivered (the bot restarted twice during this request).`;
+}

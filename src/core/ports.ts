@@ -4,6 +4,10 @@
  * adapter; the core only sees requests, byte streams and an output thread.
  */
 
+import type { FileDescriptor, ReferenceDescriptor, ThreadAddress } from "./run-record.js";
+
+export type { FileDescriptor, ReferenceDescriptor, ThreadAddress } from "./run-record.js";
+
 /** Bytes of a file as the platform serves them; `contentType`/`contentLength` are only declared. */
 export interface ByteStream {
   body: AsyncIterable<Uint8Array>;
@@ -26,6 +30,11 @@ export interface Attachment {
    * cancel). May throw a `BotError` whose `userMessage` names the cause (e.g. a missing scope).
    */
   fetch(signal: AbortSignal): Promise<ByteStream>;
+  /**
+   * Where to fetch this file again later (a restart, another process): ids, never bytes. The
+   * core sets it itself for images the bot posted; absent, the request cannot be resumed.
+   */
+  descriptor?: ReferenceDescriptor;
 }
 
 /** The message a request replies to. */
@@ -114,11 +123,29 @@ export interface OutputThread {
   postEphemeral?(text: string): Promise<void>;
   /** Largest file the platform accepts; larger images are re-encoded to fit. */
   maxUploadBytes?: number;
+  /**
+   * Where this thread is (its status message included once posted), so the run can be picked
+   * up from its record after a restart; undefined where it cannot be (console, private answers).
+   */
+  address?(): ThreadAddress | undefined;
+}
+
+/** What an adapter gives the core to pick runs up again from their records alone (after a restart). */
+export interface PlatformRestorer {
+  platform: string;
+  /** The output thread at `address`: its status message is edited, not posted again. */
+  thread(address: ThreadAddress): OutputThread;
+  /** A user's file again, from its descriptor. */
+  attachment(descriptor: FileDescriptor): Attachment;
+  /** An image the bot posted earlier (as `IncomingRequest.resolveStoredImage`). */
+  storedImage(image: StoredImageRef): Attachment;
 }
 
 /** A running platform connection; `healthy` feeds `GET /healthz`. */
 export interface PlatformHandle {
   name: string;
+  /** How the core rebuilds this platform's threads and references for runs recorded earlier. */
+  restorer?: PlatformRestorer;
   healthy(): boolean;
   stop(): Promise<void>;
 }

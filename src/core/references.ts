@@ -28,7 +28,14 @@ async function repliedSources(
   picks: readonly number[],
   store: BotStore,
 ): Promise<Attachment[]> {
-  const resolve = request.resolveStoredImage?.bind(request);
+  const open = request.resolveStoredImage?.bind(request);
+  // An image the bot posted is found again by its store key (what a resumed run keeps).
+  const resolve =
+    open &&
+    ((image: ImageRecord): Attachment =>
+      Object.assign(open(image), {
+        descriptor: { kind: "stored", platform: image.platform, messageId: image.messageId } as const,
+      }));
   const { replyTo } = request;
   if (replyTo) {
     const record = await store.findImage(request.platform, replyTo.messageId);

@@ -1,16 +1,30 @@
 import { SeedreamValidationError } from "../seedream/errors.js";
 import { modelCapabilities } from "../seedream/models.js";
 import type { GenerateRequest, ImageGenerator } from "../seedream/types.js";
-import { BadCommandError, CancelledError, QueueFullError, ReferenceImageError } from "./errors.js";
+import {
+  BadCommandError,
+  CancelledError,
+  InterruptedError,
+  QueueFullError,
+  ReferenceImageError,
+} from "./errors.js";
 import type { GenerationParams } from "./grammar.js";
 import type { RunLimiter } from "./limits.js";
-import { errorSentence, preparingStatus, STOPPED_STATUS, waitingStatus } from "./messages.js";
-import type { IncomingRequest, OutputThread } from "./ports.js";
+import {
+  errorSentence,
+  pausedStatus,
+  preparingStatus,
+  RESTARTING_QUEUED_STATUS,
+  STOPPED_STATUS,
+  waitingStatus,
+} from "./messages.js";
+import type { Attachment, IncomingRequest, OutputThread } from "./ports.js";
 import { prepareReferences, referenceRulesFor, selectReferenceSources } from "./references.js";
 import { type RunResult, runGeneration } from "./run.js";
+import { missingIndexes, type ReferenceDescriptor, type RunState } from "./run-record.js";
 import type { Clock, Logger, Sleep } from "./runtime.js";
 import type { CoreSettings } from "./settings.js";
-import type { BotStore } from "./store.js";
+import type { BotStore, RunParams, RunRecord } from "./store.js";
 
 /**
  * One generation request from command to record: check what the command asks for (before any
@@ -27,7 +41,11 @@ export type HandleOutcome =
   /** A delivery seen before (`deliveryKey`). */
   | "duplicate"
   /** Nothing to answer: the request builder declined, or the platform is shutting down. */
-  | "ignored";
+  | "ignored"
+  /** Recorded while the bot drains for a restart: the next process runs it. */
+  | "queued"
+  /** Stopped at the end of the shutdown grace: the next process continues it. */
+  | "interrupted";
 
 export interface HandleResult {
   outcome: HandleOutcome;
@@ -45,6 +63,19 @@ export interface GenerateDeps {
   newRunId: () => string;
   /** True once the platform is shutting down: a request that only now gets a slot stops. */
   stopping(platform: string): boolean;
+  /** True while the bot drains for a restart: new runs are recorded and left for the next process. */
+  draining(): boolean;
+  /** Resolves once start-up recovery lined up the runs recorded earlier (new ones queue behind). */
+  recovered: Promise<void>;
+  /** This process (`ProcessInfo.id`), stamped on the runs it executes. */
+  owner: string;
+  /** Ids of the runs executing in this process (cancel reaches them through the limiter). */
+  local: Set<string>;
+}
+
+/** Filled in as a request becomes a run (the handler keeps the run's address up to date). */
+export interface RunTracker {
+  runId?: string;
 }
 
 /** The API request a command asks for, before its references are known. */
@@ -87,14 +118,15 @@ export async function generate(
   params: GenerationParams,
   plan: Plan,
   log: Logger,
+  tracker: RunTracker = {},
 ): Promise<HandleResult> {
-  const { generator, store, settings, clock } = deps;
-  let sources: Awaited<ReturnType<typeof selectReferenceSources>>;
-  let generateRequest: CheckedRequest;
+  const { generator, store, clock } = deps;
+  let sources: Attachment[];
+  let checked: CheckedRequest;
   try {
     sources = await selectReferenceSources(request, params.picks, store);
     // `read` checked requests whose references are their attachments; replies are checked here.
-    generateRequest = { ...(plan.checked ?? checkRequest(plan, sources.length, generator)) };
+    checked = plan.checked ?? checkRequest(plan, sources.length, generator);
   } catch (error) {
     // A pick that doesn't exist, too many references, a size the model lacks: the command's mistake.
     return rejectRequest(error, thread, log, {
@@ -102,23 +134,92 @@ export async function generate(
     });
   }
 
+  // Recorded before it waits for anything: from here on a restart does not lose it.
+  const address = thread.address?.();
+  const references = sources.map((source) => source.descriptor);
+  const resumable = address !== undefined && references.every((reference) => reference !== undefined);
+  const runId = deps.newRunId();
+  let record: RunRecord;
+  try {
+    record = await store.enqueueRun({
+      runId,
+      platform: request.platform,
+      conversationId: request.conversationId,
+      userId: request.user.id,
+      userName: request.user.displayName,
+      prompt: params.prompt,
+      params: runParamsOf(checked, params),
+      createdAt: clock.now(),
+      ...(resumable ? { address, references: references as ReferenceDescriptor[] } : {}),
+    });
+  } catch (error) {
+    return rejectRequest(error, thread, log, { privately: false });
+  }
+  tracker.runId = runId;
+  if (deps.draining()) {
+    // The next process starts it; one that cannot be picked up again is refused instead.
+    if (resumable) {
+      await thread.updateStatus(RESTARTING_QUEUED_STATUS).catch(() => {});
+      return { outcome: "queued", runId };
+    }
+    await store.moveRun(runId, "cancelled", { reason: "the bot was restarting" }).catch(() => {});
+    return rejectRequest(new InterruptedError(), thread, log, { privately: false });
+  }
+  // Runs recorded before a restart keep their places in line ahead of this one.
+  await deps.recovered;
+  return execute(deps, record, sources, thread, log);
+}
+
+/**
+ * A recorded run, from waiting for a slot to its final state: a new request, a request that
+ * waited across a restart, or the continuation of a run a restart interrupted (only the images
+ * it lacks are asked for). Waits for its slot before any await, so runs queue in call order.
+ */
+export async function execute(
+  deps: GenerateDeps,
+  record: RunRecord,
+  sources: readonly Attachment[],
+  thread: OutputThread,
+  log: Logger,
+  options: { resumed?: boolean } = {},
+): Promise<HandleResult> {
+  const { generator, store, settings, clock } = deps;
+  const { runId, params } = record;
+  const runLog = log.child({ runId });
+  const missing = missingIndexes(
+    params.n,
+    record.images.map((image) => image.index),
+  );
   let statusShown = false;
   const status = (text: string) => {
     statusShown = true;
     return thread.updateStatus(text).catch(() => {});
   };
-  try {
-    const ticket = await deps.limiter.acquire(`${request.platform}:${request.user.id}`, {
-      onQueued: (position) => void status(waitingStatus(position)),
-    });
-    const runId = deps.newRunId();
-    const runLog = log.child({ runId });
+  const settle = async (state: RunState, reason?: string) => {
     try {
-      if (deps.stopping(request.platform)) throw new CancelledError();
+      await store.moveRun(runId, state, reason === undefined ? {} : { reason });
+    } catch (error) {
+      runLog.error("could not record the run's end", { state, error });
+    }
+  };
+  try {
+    // Checked again: the same request, or (a continuation) only the images it lacks.
+    const generateRequest: CheckedRequest = {
+      ...generator.validate(requestOf(record, missing.length), sources.length),
+    };
+    const caps = modelCapabilities(generateRequest.model);
+    const ticket = await deps.limiter.acquire(`${record.platform}:${record.userId}`, {
+      onQueued: (position) => void status(waitingStatus(position)),
+      ...(options.resumed ? { resumed: true } : {}),
+    });
+    deps.local.add(runId);
+    try {
+      if (deps.stopping(record.platform)) throw new CancelledError();
+      const running = await store.moveRun(runId, "running", { owner: deps.owner });
+      if (running === undefined) throw new CancelledError(); // cancelled through the store meanwhile
       if (sources.length > 0) {
         await status(preparingStatus(sources.length));
         try {
-          const caps = modelCapabilities(generateRequest.model);
           const references = await prepareReferences(sources, referenceRulesFor(caps), {
             maxBytes: settings.limits.maxReferenceBytes,
             timeoutMs: settings.limits.referenceFetchTimeoutMs,
@@ -126,27 +227,13 @@ export async function generate(
           });
           generateRequest.references = references.map((reference) => reference.dataUri);
         } catch (error) {
+          if (ticket.signal.reason instanceof InterruptedError) throw ticket.signal.reason;
           if (statusShown && !(error instanceof CancelledError)) await status(STOPPED_STATUS);
           throw error;
         }
       }
-      const runParams = {
-        n: params.n,
-        watermark: params.watermark,
-        ...(params.model === undefined ? {} : { model: generateRequest.model }),
-        ...(generateRequest.size === undefined ? {} : { size: generateRequest.size }),
-        ...(params.seed === undefined ? {} : { seed: params.seed }),
-      };
-      const base = { platform: request.platform, conversationId: request.conversationId };
-      await store.recordRun({
-        ...base,
-        runId,
-        userId: request.user.id,
-        prompt: params.prompt,
-        params: runParams,
-        createdAt: clock.now(),
-      });
-      runLog.info("run started", { n: params.n });
+      runLog.info("run started", { n: params.n, missing: missing.length, attempt: running.attempts });
+      const base = { platform: record.platform, conversationId: record.conversationId };
       const run = await runGeneration({
         runId,
         generator,
@@ -158,6 +245,7 @@ export async function generate(
         clock,
         sleep: deps.sleep,
         logger: runLog,
+        ...(missing.length < params.n ? { indexes: missing, delivered: params.n - missing.length } : {}),
         onImagePosted: (posted, index, post) =>
           store.recordImage({
             ...base,
@@ -167,24 +255,83 @@ export async function generate(
             mimeType: post.mimeType,
             runId,
             index,
-            prompt: params.prompt,
-            params: runParams,
+            prompt: record.prompt,
+            params,
             postedAt: clock.now(),
           }),
       });
-      runLog.info("run finished", { delivered: run.delivered, blocked: run.blocked, failed: run.failed });
+      runLog.info("run finished", {
+        delivered: run.delivered,
+        blocked: run.blocked,
+        failed: run.failed,
+        interrupted: run.interrupted === true,
+      });
+      if (run.interrupted) {
+        await settle("interrupted", "the bot shut down");
+        await status(pausedStatus(run.delivered, params.n));
+        return { outcome: "interrupted", runId, run };
+      }
       const outcome: HandleOutcome = run.cancelled
         ? "cancelled"
         : run.error === undefined
           ? "completed"
           : "failed";
+      await settle(outcome === "completed" ? "done" : outcome, errorCode(run.error));
       return { outcome, runId, run };
+    } catch (error) {
+      if (error instanceof InterruptedError) {
+        await settle("interrupted", "the bot shut down");
+        await status(pausedStatus(record.images.length, params.n));
+        return { outcome: "interrupted", runId };
+      }
+      await settle(error instanceof CancelledError ? "cancelled" : "failed", errorCode(error));
+      throw error;
     } finally {
+      deps.local.delete(runId);
       ticket.release();
     }
   } catch (error) {
-    return rejectRequest(error, thread, log, { privately: isCommandMistake(error) });
+    if (error instanceof InterruptedError) {
+      // Still waiting when the bot began to drain: it stays waiting for the next process.
+      await status(RESTARTING_QUEUED_STATUS);
+      return { outcome: "queued", runId };
+    }
+    // Never started (cancelled while waiting, the line full): a no-op if it already ended.
+    await settle(error instanceof CancelledError ? "cancelled" : "failed", errorCode(error));
+    const result = await rejectRequest(error, thread, log, { privately: isCommandMistake(error) });
+    return { ...result, runId };
   }
+}
+
+/**
+ * What a run records as its parameters (and a resumed run asks Seedream for again): the model
+ * only when the user chose one (else the configured default), the size as checked.
+ */
+function runParamsOf(checked: CheckedRequest, params: GenerationParams): RunParams {
+  return {
+    n: params.n,
+    watermark: params.watermark,
+    ...(params.model === undefined ? {} : { model: checked.model }),
+    ...(checked.size === undefined ? {} : { size: checked.size }),
+    ...(params.seed === undefined ? {} : { seed: params.seed }),
+    ...(params.fast ? { fast: true } : {}),
+  };
+}
+
+function requestOf(record: RunRecord, images: number): GenerateRequest {
+  const { params } = record;
+  const request: GenerateRequest = { prompt: record.prompt, maxImages: images, watermark: params.watermark };
+  if (params.model !== undefined) request.model = params.model;
+  if (params.size !== undefined) request.size = params.size;
+  if (params.seed !== undefined) request.seed = params.seed;
+  if (params.fast) request.fast = true;
+  return request;
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : error instanceof Error ? error.name : "error";
 }
 
 /** Tells the user why a request stopped before its run (privately when it is their command's fault). */

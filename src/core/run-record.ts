@@ -57,17 +57,18 @@ export interface ThreadAddress {
  * Where to fetch a reference again: an image the bot posted (its store key: platform and
  * message id) or a user's file (whatever the adapter needs to open it again; never bytes).
  */
-export type ReferenceDescriptor =
-  | { kind: "stored"; platform: string; messageId: string }
-  | {
-      kind: "file";
-      platform: string;
-      name: string;
-      contentType?: string;
-      size?: number;
-      /** Adapter-specific location (Slack file id; Discord channel/message/attachment ids). */
-      locator: Record<string, string>;
-    };
+export type ReferenceDescriptor = { kind: "stored"; platform: string; messageId: string } | FileDescriptor;
+
+/** A user's file, as the adapter can open it again. */
+export interface FileDescriptor {
+  kind: "file";
+  platform: string;
+  name: string;
+  contentType?: string;
+  size?: number;
+  /** Adapter-specific location (Slack file id; Discord channel/message/attachment ids). */
+  locator: Record<string, string>;
+}
 
 /** A process that may own running runs; its heartbeat tells others whether it is still there. */
 export interface ProcessInfo {

@@ -1,6 +1,6 @@
 import { SeedreamError } from "../seedream/errors.js";
 import type { GenerateRequest, GenerationEvent, ImageGenerator } from "../seedream/types.js";
-import { CancelledError } from "./errors.js";
+import { CancelledError, InterruptedError } from "./errors.js";
 import { fitUpload } from "./fit-upload.js";
 import {
   errorSentence,
@@ -37,14 +37,21 @@ export interface RunInput {
   onImagePosted?(posted: PostedImage, index: number, post: ImagePost): Promise<void>;
   /** Retries of a failed image post (default `RUN_DEFAULTS.postRetries`). */
   postRetries?: number;
+  /** A continuation: Seedream's image i is the run's image `indexes[i]` (default: i itself). */
+  indexes?: readonly number[];
+  /** Images of this run delivered by earlier attempts (counted in the status and the result). */
+  delivered?: number;
 }
 
 export interface RunResult {
+  /** Delivered in all, earlier attempts included. */
   delivered: number;
   blocked: number;
   /** Images that failed at Seedream for other reasons, or could not be posted. */
   failed: number;
   cancelled: boolean;
+  /** Stopped by a shutdown (`InterruptedError`): no summary was shown, the next process continues. */
+  interrupted?: boolean;
   /** The request-level failure, if any (its sentence was posted). */
   error?: unknown;
   elapsedMs: number;
@@ -62,7 +69,13 @@ export const RUN_DEFAULTS = {
 export async function runGeneration(input: RunInput): Promise<RunResult> {
   const { thread, logger, clock, total, modelName } = input;
   const started = clock.now();
-  const result: RunResult = { delivered: 0, blocked: 0, failed: 0, cancelled: false, elapsedMs: 0 };
+  const result: RunResult = {
+    delivered: input.delivered ?? 0,
+    blocked: 0,
+    failed: 0,
+    cancelled: false,
+    elapsedMs: 0,
+  };
   const safely = async (what: string, action: () => Promise<void>): Promise<void> => {
     try {
       await action();
@@ -77,7 +90,9 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
   await safely("update the status", () => thread.updateStatus(startingStatus(total, modelName)));
   typing();
   try {
-    for await (const event of input.generator.generate(input.request, { signal: input.signal })) {
+    for await (const raw of input.generator.generate(input.request, { signal: input.signal })) {
+      const event =
+        raw.type === "completed" ? raw : { ...raw, index: input.indexes?.[raw.index] ?? raw.index };
       if (event.type === "image") {
         await deliver(input, event, result, safely);
         await safely("update the status", () =>
@@ -96,6 +111,7 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
   } catch (error) {
     if (input.signal.aborted || error instanceof CancelledError || isAborted(error)) {
       result.cancelled = true;
+      if (input.signal.reason instanceof InterruptedError) result.interrupted = true;
     } else {
       result.error = error;
       logger.warn("generation failed", { error });
@@ -103,6 +119,7 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
     }
   }
   result.elapsedMs = clock.now() - started;
+  if (result.interrupted) return result;
   await safely("update the status", () =>
     thread.updateStatus(
       summaryStatus({ ...result, total, cancelled: result.cancelled, errored: result.error !== undefined }),

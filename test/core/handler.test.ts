@@ -267,7 +267,7 @@ describe("limits", () => {
       const waitingThread = new RecordingThread();
       const waiting = busy.handler.submit(waiter, waitingThread);
       await waitingThread.waitFor((event) => event.kind === "status");
-      expect(busy.handler.cancel(waiter.platform, waiter.user.id)).toBe(1);
+      expect(await busy.handler.cancel(waiter.platform, waiter.user.id)).toBe(1);
       expect((await waiting).outcome).toBe("cancelled");
       expect(waitingThread.lastStatus).toBe("Cancelled.");
 

@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeDiscord } from "../fakes/discord.js";
+import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
+import { FakeSlackApi } from "../fakes/slack-api.js";
+import { SlackEventSender } from "../fakes/slack-events.js";
+import { type BotProcess, spawnBot } from "../helpers/child-process.js";
+
+/**
+ * Real bot processes against the fakes, sharing one sqlite store in a temp dir, so a test can
+ * SIGTERM or kill -9 a bot mid-run and start another on the same store, the way a deploy or a
+ * crash and a restart happen. The fakes live in the test process and outlive every bot.
+ */
+
+export const SEEDREAM_KEY = "sk-durable-test-secret-0123456789";
+export const SIGNING_SECRET = "durable-signing-secret-0123456789abcdef";
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no free port");
+  return address.port;
+}
+
+export interface RunningBot {
+  bot: BotProcess;
+  port: number;
+}
+
+export interface BotFleet {
+  seedream: FakeSeedream;
+  /** The sqlite store the next bots share. */
+  storeUrl: string;
+  /** Points later bots at a new, empty store (one per test) and resets the fake Seedream. */
+  freshStore(): void;
+  /** Starts a bot on the shared store with the platform's env plus `env`; resolves once it runs. */
+  start(env?: Record<string, string>): Promise<RunningBot>;
+  close(): Promise<void>;
+}
+
+async function fleet(platformEnv: () => Record<string, string>, closeFakes: () => Promise<void>) {
+  const seedream = await startFakeSeedream();
+  const dir = mkdtempSync(join(tmpdir(), "seedream-durable-"));
+  let stores = 0;
+  const bots: BotProcess[] = [];
+  const result: BotFleet = {
+    seedream,
+    storeUrl: `sqlite://${join(dir, "bot-0.sqlite")}`,
+    freshStore() {
+      result.storeUrl = `sqlite://${join(dir, `bot-${++stores}.sqlite`)}`;
+      seedream.reset();
+    },
+    async start(env = {}) {
+      const port = await freePort();
+      const bot = spawnBot({
+        SEEDREAM_API_KEY: SEEDREAM_KEY,
+        SEEDREAM_BASE_URL: seedream.url,
+        SEEDREAM_MAX_RETRIES: "0",
+        STORE_URL: result.storeUrl,
+        PORT: String(port),
+        LOG_LEVEL: "debug",
+        ...platformEnv(),
+        ...env,
+      });
+      bots.push(bot);
+      await bot.ready();
+      return { bot, port };
+    },
+    async close() {
+      seedream.releaseAll();
+      await Promise.all(bots.map((bot) => bot.kill()));
+      await Promise.allSettled([seedream.close(), closeFakes()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return result;
+}
+
+export interface SlackFleet extends BotFleet {
+  api: FakeSlackApi;
+  /** Signed deliveries to a bot started by `start`. */
+  sender(bot: RunningBot): SlackEventSender;
+}
+
+export async function startSlackFleet(): Promise<SlackFleet> {
+  const api = await FakeSlackApi.start();
+  const base = await fleet(
+    () => ({
+      SLACK_BOT_TOKEN: api.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: api.apiUrl,
+    }),
+    () => api.close(),
+  );
+  return {
+    ...base,
+    api,
+    sender: ({ port }) =>
+      new SlackEventSender({ appUrl: `http://127.0.0.1:${port}`, signingSecret: SIGNING_SECRET, api }),
+  };
+}
+
+export interface DiscordFleet extends BotFleet {
+  discord: FakeDiscord;
+}
+
+export async function startDiscordFleet(): Promise<DiscordFleet> {
+  const discord = await FakeDiscord.start();
+  const base = await fleet(
+    () => ({
+      DISCORD_TOKEN: discord.token,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_ID: discord.guild.id,
+    }),
+    () => discord.close(),
+  );
+  return { ...base, discord };
+}
