@@ -23,6 +23,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
+    HOST=0.0.0.0 \
     STORE_URL=sqlite:///app/data/seedream-bot.sqlite
 WORKDIR /app
 # CJK fonts so demo-mode placeholders can show Chinese prompts.
@@ -36,6 +37,8 @@ COPY bin ./bin
 USER node
 VOLUME ["/app/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Healthy = ready: every configured platform connected and the store answering (GET /readyz).
+# HOST may be 127.0.0.1 or ::, so the check asks whichever loopback the bot listens on.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "const h=process.env.HOST==='::'?'[::1]':'127.0.0.1';fetch('http://'+h+':'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/src/main.js"]

@@ -97,9 +97,19 @@ export const envSchema = z
     SHUTDOWN_GRACE_MS: int(30_000, 0, 3_600_000),
 
     PORT: int(3000, 1, 65535),
+    HOST: z
+      .string()
+      .trim()
+      .regex(/^$|^[\w.:-]+$/, "must be an interface address such as 0.0.0.0, 127.0.0.1 or ::")
+      .optional()
+      .transform((value) => (value === undefined || value === "" ? "0.0.0.0" : value)),
     LOG_LEVEL: z
       .enum(["debug", "info", "warn", "error"], { message: "must be debug, info, warn or error" })
       .default("info"),
+    LOG_FORMAT: z
+      .enum(["json", "pretty", ""], { message: "must be json or pretty" })
+      .optional()
+      .transform((value) => (value === "" ? undefined : value)),
 
     SLACK_BOT_TOKEN: optionalString,
     SLACK_SIGNING_SECRET: optionalString,
@@ -182,7 +192,11 @@ export interface Config {
     pricePerImage: Price | undefined;
   };
   port: number;
+  /** Interface PORT is bound on. */
+  host: string;
   logLevel: Env["LOG_LEVEL"];
+  /** Undefined: `pretty` on a terminal, `json` otherwise (decided by the entry point). */
+  logFormat: Env["LOG_FORMAT"];
   slack:
     | {
         botToken: string;
@@ -238,7 +252,9 @@ export function parseConfig(source: Record<string, string | undefined> = process
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     cost: { pricePerImage: env.SEEDREAM_PRICE_PER_IMAGE },
     port: env.PORT,
+    host: env.HOST,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     slack: env.SLACK_BOT_TOKEN
       ? {
           botToken: env.SLACK_BOT_TOKEN,

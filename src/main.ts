@@ -2,33 +2,47 @@ import type { Server } from "node:http";
 import { pathToFileURL } from "node:url";
 import { DiscordStartError, startDiscord } from "../adapters/discord/index.js";
 import { SlackStartError, startSlack } from "../adapters/slack/index.js";
-import { createRuntime } from "./app.js";
+import { type BotRuntime, createRuntime } from "./app.js";
+import { consoleSubcommand } from "./cli/console.js";
 import { ConfigError, parseConfig } from "./config.js";
 import { StoreError } from "./core/errors.js";
 import type { PlatformHandle } from "./core/ports.js";
 import { loadDotEnv } from "./env-file.js";
-import { type HealthCheck, startHealthServer } from "./health.js";
-import { createLogger } from "./logger.js";
+import { FIRST_RUN_BANNER, firstRunEnv, isUnconfigured, NOT_CONFIGURED } from "./first-run.js";
+import { opsRoutes, startOpsServer } from "./ops/http.js";
+import { createProcessLogger } from "./ops/log.js";
+import { createPrometheusMetrics } from "./ops/prometheus.js";
+import { checkReadiness } from "./ops/readiness.js";
 
 /** Time past the grace allowed for stopping platforms and closing the store (the exit is within grace + 5 s). */
 const SHUTDOWN_MARGIN_MS = 4000;
 
-/**
- * Starts the bot: config → runtime → every configured platform → health endpoint. Returns a
- * stop function; exits the process only from the CLI entry below.
- */
 export interface MainOptions {
   /** Where log lines go (default: stderr). */
   writeLog?: (line: string) => void;
+  /** A person reads the log (decides LOG_FORMAT's default). Default: stderr is a terminal. */
+  terminal?: boolean;
 }
 
+export interface RunningBot {
+  runtime: BotRuntime;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the bot: config → runtime → operator endpoints → every configured platform. With
+ * nothing configured it still starts (demo provider, no platform) and /readyz says what is
+ * missing. Exits the process only from the CLI entry below.
+ */
 export async function main(
   env: Record<string, string | undefined> = process.env,
   options: MainOptions = {},
-): Promise<() => Promise<void>> {
-  const config = parseConfig(env);
-  const logger = createLogger({
+): Promise<RunningBot> {
+  const unconfigured = isUnconfigured(env);
+  const config = parseConfig(unconfigured ? firstRunEnv(env) : env);
+  const logger = createProcessLogger({
     level: config.logLevel,
+    format: config.logFormat ?? ((options.terminal ?? process.stderr.isTTY === true) ? "pretty" : "json"),
     write: options.writeLog,
     secrets: [
       config.seedream.apiKey,
@@ -39,34 +53,48 @@ export async function main(
       storePassword(config.store.url),
     ],
   });
+  const configured = [config.slack ? "slack" : undefined, config.discord ? "discord" : undefined].filter(
+    (name): name is string => name !== undefined,
+  );
+  const prometheus = createPrometheusMetrics({ platforms: configured });
   const runtime = await createRuntime(config, { logger, recoverOnStart: true });
   const platforms: PlatformHandle[] = [];
-  const health: HealthCheck = () => {
-    const status = Object.fromEntries(platforms.map((p) => [p.name, p.healthy()]));
-    return { ok: platforms.every((p) => p.healthy()), platforms: status };
-  };
+  const routes = opsRoutes({
+    readiness: () =>
+      checkReadiness({
+        configured,
+        started: () => platforms,
+        pingStore: () => runtime.store.ping(),
+        problems: unconfigured ? [NOT_CONFIGURED] : [],
+      }),
+    metrics: prometheus,
+  });
 
-  if (!config.slack && !config.discord) {
+  if (unconfigured) {
+    logger.warn(`seedream-bot is ${NOT_CONFIGURED}; /readyz answers 503 until then.`);
+  } else if (configured.length === 0) {
     logger.warn(
       "No chat platform is configured: set SLACK_BOT_TOKEN (+ SLACK_SIGNING_SECRET or SLACK_APP_TOKEN) or DISCORD_TOKEN. Try `seedream-bot console` meanwhile.",
     );
   }
-  let healthServer: Server | undefined;
+  let opsServer: Server | undefined;
   try {
     if (config.slack) {
-      // Slack serves /healthz itself on PORT (Bolt's receiver owns the port in HTTP mode).
+      // Slack serves the routes itself on PORT (Bolt's receiver owns the port in HTTP mode).
       platforms.push(
         await startSlack({
           slack: config.slack,
           port: config.port,
+          host: config.host,
           handler: runtime.handler,
           store: runtime.store,
           logger,
-          health,
+          routes,
         }),
       );
     } else {
-      healthServer = await startHealthServer(config.port, health);
+      // Up before any platform connects, so /readyz says 503 while Discord logs in.
+      opsServer = await startOpsServer(config.port, routes, config.host);
     }
     if (config.discord) {
       platforms.push(
@@ -84,14 +112,16 @@ export async function main(
   }
   // Runs an earlier process left unfinished: told, continued, lined up again before new ones.
   await runtime.handler.recover(platforms.flatMap((p) => (p.restorer ? [p.restorer] : [])));
-  logger.info(`seedream-bot running (${config.seedream.provider}); health on :${config.port}/healthz`);
-  return stop;
+  logger.info(
+    `seedream-bot running (${config.seedream.provider}); /livez, /readyz and /metrics on ${config.host}:${config.port}`,
+  );
+  return { runtime, stop };
 
   async function stop(): Promise<void> {
     // Running runs get the grace to finish (the platforms stay up meanwhile to deliver them).
     await runtime.handler.drain(config.shutdownGraceMs);
     await Promise.allSettled(platforms.map((p) => p.stop()));
-    await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
     await runtime.close();
   }
 }
@@ -106,15 +136,24 @@ function storePassword(url: string): string | undefined {
 }
 
 /**
- * Run as a program: one-line config errors; on SIGTERM/SIGINT a drain (running runs get
+ * Run as a program: the first-run console on a terminal with nothing configured; otherwise the
+ * server, with one-line config errors; on SIGTERM/SIGINT a drain (running runs get
  * SHUTDOWN_GRACE_MS, then are interrupted for the next process to continue) and exit 0 within
  * the grace plus 5 s; a second signal exits at once.
  */
-export async function runMain(): Promise<void> {
+export async function runMain(env: Record<string, string | undefined> = process.env): Promise<void> {
+  if (isUnconfigured(env) && process.stdin.isTTY && process.stdout.isTTY) {
+    for (const line of FIRST_RUN_BANNER) process.stdout.write(`${line}\n`);
+    process.exitCode = await consoleSubcommand.run([], {
+      env: firstRunEnv(env),
+      stdout: (line) => process.stdout.write(`${line}\n`),
+      stderr: (line) => process.stderr.write(`${line}\n`),
+    });
+    return;
+  }
   try {
-    const env = process.env;
-    const stop = await main(env);
-    const graceMs = parseConfig(env).shutdownGraceMs;
+    const bot = await main(env);
+    const graceMs = bot.runtime.config.shutdownGraceMs;
     let stopping = false;
     const shutdown = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -124,7 +163,7 @@ export async function runMain(): Promise<void> {
       stopping = true;
       // However long closing connections takes, the platform's grace is not overrun.
       setTimeout(() => process.exit(0), graceMs + SHUTDOWN_MARGIN_MS).unref();
-      void stop().finally(() => process.exit(0));
+      void bot.stop().finally(() => process.exit(0));
     };
     process.on("SIGINT", shutdown);
     process.on("SIGTERM", shutdown);

@@ -72,6 +72,9 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
       if (thread.saved.length > 0) lastRun = thread.saved;
     });
   }
+  // Leaving the loop closes readline but leaves a terminal's stdin flowing, which keeps the
+  // process alive after `exit`.
+  options.input.pause();
   // The core tracks every request in flight: wait until each one is answered.
   await options.handler.idle(PLATFORM);
 }

@@ -5,8 +5,8 @@ import type { Handler } from "../../src/core/handler.js";
 import type { PlatformHandle } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
 import { BotError } from "../../src/errors.js";
-import { type HealthCheck, handleHealth, startHealthServer } from "../../src/health.js";
 import type { Logger } from "../../src/logger.js";
+import { type HttpRoute, startOpsServer } from "../../src/ops/http.js";
 import { slackErrorCode } from "./slack-errors.js";
 import { describedAttachment, storedImageAttachment } from "./slack-files.js";
 import { type GestureDeps, onMessageEvent, onSlashCommand, PLATFORM } from "./slack-gestures.js";
@@ -35,12 +35,13 @@ export const SLACK_DEFAULTS = {
 
 export interface StartSlackOptions {
   slack: SlackSettings;
-  /** HTTP mode: Bolt's `/slack/events` and `GET /healthz`; Socket Mode: `GET /healthz` only. */
+  /** HTTP mode: Bolt's `/slack/events` and `routes`; Socket Mode: `routes` only. */
   port: number;
   handler: Handler;
   store: BotStore;
   logger: Logger;
-  health: HealthCheck;
+  /** The operator's endpoints (`/readyz`, `/metrics`…), served on `port` beside Slack's. */
+  routes: readonly HttpRoute[];
   /** All HTTP the adapter makes (Web API, file downloads, uploads, response_url). */
   fetch?: Fetch;
   /** Interface to listen on; all interfaces when absent. */
@@ -146,9 +147,11 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     app = new App({
       ...common,
       signingSecret: slack.signingSecret ?? "",
-      customRoutes: [
-        { path: "/healthz", method: ["GET"], handler: (_req, res) => handleHealth(options.health, res) },
-      ],
+      customRoutes: options.routes.map((route) => ({
+        path: route.path,
+        method: ["GET"],
+        handler: route.handle,
+      })),
     });
   }
 
@@ -195,7 +198,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     if (socketMode) {
       await app.start();
       connected = true;
-      server = await startHealthServer(options.port, options.health, options.host).catch(async (error) => {
+      server = await startOpsServer(options.port, options.routes, options.host).catch(async (error) => {
         await app.stop().catch(() => {});
         throw error;
       });

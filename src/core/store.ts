@@ -1,4 +1,5 @@
 import type Keyv from "keyv";
+import { StoreError } from "./errors.js";
 import type { StoredImageRef } from "./ports.js";
 import {
   canMove,
@@ -143,6 +144,7 @@ class KeyvBotStore implements BotStore {
   private readonly locks = new Map<string, Promise<unknown>>();
 
   private readonly keyv: Keyv;
+  private closed = false;
 
   constructor(
     private readonly backend: StoreBackend,
@@ -259,10 +261,13 @@ class KeyvBotStore implements BotStore {
   }
 
   async ping(): Promise<void> {
+    // A closed memory or sqlite store would still answer from what it holds: say it is closed.
+    if (this.closed) throw new StoreError("closed");
     await this.backend.ping();
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.backend.close();
   }
 

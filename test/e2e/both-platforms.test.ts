@@ -2,16 +2,16 @@
 // broke discord.js file uploads while its text still worked. This test keeps it honest.
 import "@slack/bolt";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/main.js";
+import { main, type RunningBot } from "../../src/main.js";
 import { FakeDiscord } from "../fakes/discord.js";
 import { sha256 } from "../fakes/jpeg.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { FakeSlackApi } from "../fakes/slack-api.js";
 import { SlackEventSender } from "../fakes/slack-events.js";
+import { freePort } from "../helpers/free-port.js";
 
 const SEEDREAM_KEY = "sk-e2e-secret-0123456789";
 const SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef";
@@ -19,19 +19,10 @@ const SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef";
 let slackApi: FakeSlackApi;
 let discord: FakeDiscord;
 let seedream: FakeSeedream;
-let stop: () => Promise<void>;
+let bot: RunningBot;
 let port: number;
 let dataDir: string;
 const logLines: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 beforeAll(async () => {
   [slackApi, discord, seedream, port] = await Promise.all([
@@ -41,7 +32,7 @@ beforeAll(async () => {
     freePort(),
   ]);
   dataDir = mkdtempSync(join(tmpdir(), "seedream-e2e-"));
-  stop = await main(
+  bot = await main(
     {
       SEEDREAM_API_KEY: SEEDREAM_KEY,
       SEEDREAM_BASE_URL: seedream.url,
@@ -61,7 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   seedream?.releaseAll();
-  await stop?.();
+  await bot?.stop();
   await Promise.allSettled([slackApi?.close(), discord?.close(), seedream?.close()]);
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -70,7 +61,12 @@ describe("the bot with Slack and Discord in one process", () => {
   it("reports both platforms healthy on GET /healthz", async () => {
     const response = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, platforms: { slack: true, discord: true } });
+    expect(await response.json()).toEqual({
+      ok: true,
+      platforms: { slack: true, discord: true },
+      store: true,
+      notReady: [],
+    });
   });
 
   it("streams images into a Slack thread and a Discord channel, uploads included", async () => {

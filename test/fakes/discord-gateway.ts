@@ -69,6 +69,7 @@ export class FakeGateway {
   readonly #sessions = new Map<string, Session>();
   #current: Session | undefined;
   #queue: { build: Build; resolve: () => void }[] = [];
+  #readyHeld: Promise<void> | undefined;
 
   constructor(
     private readonly world: World,
@@ -83,6 +84,18 @@ export class FakeGateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const query = Object.fromEntries(new URL(req.url ?? "/", "http://x").searchParams);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, query));
+  }
+
+  /** Holds READY (and GUILD_CREATE) after an Identify until the returned function is called. */
+  holdReady(): () => void {
+    let release = () => {};
+    this.#readyHeld = new Promise<void>((resolve) => {
+      release = () => {
+        this.#readyHeld = undefined;
+        resolve();
+      };
+    });
+    return release;
   }
 
   /** Resolves once a session got READY and every GUILD_CREATE (dispatches sent later reach a ready client). */
@@ -244,13 +257,17 @@ export class FakeGateway {
       shard: [0, 1],
       application: { id: this.world.applicationId, flags: 0 as ApplicationFlags, flags_new: "0" },
     };
-    this.#send(session, "READY", ready);
-    if (intents & Intent.Guilds) {
-      for (const guild of this.world.guilds)
-        this.#send(session, "GUILD_CREATE", this.world.guildCreate(guild));
-    }
-    session.live = true;
-    this.#flush();
+    const sendReady = () => {
+      this.#send(session, "READY", ready);
+      if (intents & Intent.Guilds) {
+        for (const guild of this.world.guilds)
+          this.#send(session, "GUILD_CREATE", this.world.guildCreate(guild));
+      }
+      session.live = true;
+      this.#flush();
+    };
+    if (this.#readyHeld) void this.#readyHeld.then(sendReady);
+    else sendReady();
     return session;
   }
 

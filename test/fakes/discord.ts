@@ -229,6 +229,11 @@ export class FakeDiscord {
     return this.gateway.waitForReady();
   }
 
+  /** Holds the gateway's READY until the returned function is called (a bot still connecting). */
+  holdReady(): () => void {
+    return this.gateway.holdReady();
+  }
+
   /** The message (as stored now) by id: content, attachments with fresh URLs, reply. */
   message(id: string): APIMessage | undefined {
     return this.world.render(id);

@@ -20,6 +20,8 @@ describe("config", () => {
     expect(config.store.url).toBe("sqlite://./data/seedream-bot.sqlite");
     expect(config.store.ttlMs).toBe(30 * 24 * 3600 * 1000);
     expect(config.port).toBe(3000);
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.logFormat).toBeUndefined();
     expect(config.slack).toBeUndefined();
     expect(config.discord).toBeUndefined();
   });
@@ -57,6 +59,8 @@ describe("config", () => {
       { SEEDREAM_PRICE_PER_IMAGE: "cheap" },
       /^SEEDREAM_PRICE_PER_IMAGE must be an amount and a currency, e.g. 0.04 USD$/,
     ],
+    [{ LOG_FORMAT: "xml" }, /^LOG_FORMAT must be json or pretty$/],
+    [{ HOST: "0.0.0.0; rm -rf" }, /^HOST must be an interface address/],
   ])("rejects %o with a message naming the variable", (env, pattern) => {
     expect(failure({ SEEDREAM_API_KEY: "k", ...env })).toMatch(pattern);
   });

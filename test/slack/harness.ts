@@ -2,6 +2,8 @@ import { type SlackHandle, type StartSlackOptions, startSlack } from "../../adap
 import { type BotRuntime, createRuntime } from "../../src/app.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
+import { opsRoutes } from "../../src/ops/http.js";
+import { checkReadiness } from "../../src/ops/readiness.js";
 import { createSeedreamClient } from "../../src/seedream/client.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { FakeSlackApi } from "../fakes/slack-api.js";
@@ -71,7 +73,14 @@ export async function startSlackHarness(
     handler: runtime.handler,
     store: runtime.store,
     logger,
-    health: () => ({ ok: handle?.healthy() ?? false, platforms: { slack: handle?.healthy() ?? false } }),
+    routes: opsRoutes({
+      readiness: () =>
+        checkReadiness({
+          configured: ["slack"],
+          started: () => (handle ? [handle] : []),
+          pingStore: () => runtime.store.ping(),
+        }),
+    }),
     statusIntervalMs: 60_000,
     slackRetries: 0,
     ...overrides,

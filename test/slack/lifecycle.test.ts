@@ -40,7 +40,7 @@ describe("Slack adapter lifecycle", () => {
         handler: h.runtime.handler,
         store: h.runtime.store,
         logger: silentLogger,
-        health: () => ({ ok: true, platforms: {} }),
+        routes: [],
       }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SlackStartError);
       expect((error as Error).message).toBe(
@@ -67,7 +67,7 @@ describe("Slack adapter lifecycle", () => {
         handler: undefined as never,
         store: undefined as never,
         logger: silentLogger,
-        health: () => ({ ok: false, platforms: {} }),
+        routes: [],
         slackRetries: 0,
       });
       const error = await attempt.catch((e: unknown) => e);

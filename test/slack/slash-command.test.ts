@@ -169,7 +169,12 @@ describe("slash command", () => {
   it("serves GET /healthz on the same port", async () => {
     const response = await fetch(`${h.appUrl}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, platforms: { slack: true } });
+    expect(await response.json()).toEqual({
+      ok: true,
+      platforms: { slack: true },
+      store: true,
+      notReady: [],
+    });
   });
 });
 

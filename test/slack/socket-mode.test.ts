@@ -77,6 +77,11 @@ describe("Socket Mode (app token)", () => {
   it("serves GET /healthz on PORT while connected", async () => {
     const response = await fetch(`${h.appUrl}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, platforms: { slack: true } });
+    expect(await response.json()).toEqual({
+      ok: true,
+      platforms: { slack: true },
+      store: true,
+      notReady: [],
+    });
   });
 });
