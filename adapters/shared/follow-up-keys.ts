@@ -6,11 +6,9 @@
  * Anything pressed is untrusted input: a key that doesn't parse is `undefined`, never an error.
  */
 
-/** One image of a run: the run id and the image's 0-based `image_index` ("2/4" is index 1). */
-export interface ImageKey {
-  runId: string;
-  index: number;
-}
+import type { ImageKey } from "../../src/core/ports.js";
+
+export type { ImageKey } from "../../src/core/ports.js";
 
 /** Run ids are UUIDs in production; tests use short ones. Nothing else may ride in a key. */
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { ImageGenerator } from "../seedream/types.js";
 import { InterruptedError, ReferenceImageError } from "./errors.js";
+import { type FollowUpCommand, readFollowUp } from "./follow-ups.js";
 import { type GenerationParams, parseCommand } from "./grammar.js";
 import { RunLimiter } from "./limits.js";
 import { cancelReply, errorSentence, resumedStatus } from "./messages.js";
-import type { Attachment, IncomingRequest, OutputThread, PlatformRestorer } from "./ports.js";
+import type { Attachment, FollowUp, IncomingRequest, OutputThread, PlatformRestorer } from "./ports.js";
 import { createProcessLease, type ProcessLease } from "./process-lease.js";
 import { type RecoverySummary, recoverRuns } from "./recovery.js";
 import {
@@ -86,6 +87,20 @@ export interface SubmitOptions {
   reading?: Reading;
 }
 
+/** What a Cancel press did. */
+export type CancelRunResult =
+  | { kind: "cancelled" }
+  /** The run is not going on (it finished, or its record is gone). */
+  | { kind: "over" }
+  /** Someone else's run, and the presser is no admin: only `requesterId` may cancel it. */
+  | { kind: "refused"; requesterId: string };
+
+export interface CancelRunBy {
+  userId: string;
+  /** Whether the presser may cancel anyone's run; only asked when the run is someone else's. */
+  isAdmin?(): Promise<boolean>;
+}
+
 export interface Handler {
   /** Reads the command of a request without I/O: parse, model choice, every check it allows. */
   read(request: IncomingRequest): Reading;
@@ -100,6 +115,8 @@ export interface Handler {
    * before a restart); returns how many.
    */
   cancel(platform: string, userId: string): Promise<number>;
+  /** The Cancel button of one run: only its requester, or an admin, may stop it. */
+  cancelRun(platform: string, runId: string, by: CancelRunBy): Promise<CancelRunResult>;
   /**
    * Start-up: starts this process's heartbeat and picks up the runs earlier processes left
    * unfinished, in their old order (see recovery.ts). New runs queue behind them.
@@ -156,6 +173,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     recovered,
     owner: lease.info.id,
     local: new Set(),
+    active: new Map(),
   };
 
   async function cancel(platform: string, userId: string): Promise<number> {
@@ -167,6 +185,42 @@ export function createHandler(deps: HandlerDeps): Handler {
       if (await store.moveRun(run.runId, "cancelled", { reason: "cancelled by the user" })) count++;
     }
     return count;
+  }
+
+  async function cancelRun(platform: string, runId: string, by: CancelRunBy): Promise<CancelRunResult> {
+    const local = runDeps.active.get(runId);
+    // Not executing here: waiting (maybe across a restart) or going on in another process.
+    const record = local ? undefined : await store.getRun(runId);
+    const owner = local ?? (record?.state === "waiting" || record?.state === "running" ? record : undefined);
+    if (!owner || owner.platform !== platform) return { kind: "over" };
+    if (owner.userId !== by.userId && !(await by.isAdmin?.().catch(() => false))) {
+      return { kind: "refused", requesterId: owner.userId };
+    }
+    if (local) runDeps.active.get(runId)?.abort();
+    else if (!(await store.moveRun(runId, "cancelled", { reason: "cancelled with its button" }))) {
+      return { kind: "over" };
+    }
+    logger.info("run cancelled with its button", { platform, runId, by: by.userId });
+    return { kind: "cancelled" };
+  }
+
+  /** Again, Vary, Edit…: the command and references come from the pressed image's run. */
+  async function answerFollowUp(
+    request: IncomingRequest,
+    followUp: FollowUp,
+    thread: OutputThread,
+    log: Logger,
+    tracker: RunTracker,
+  ): Promise<HandleResult> {
+    let command: FollowUpCommand;
+    try {
+      command = await readFollowUp(request, followUp, store, settings);
+    } catch (error) {
+      return rejectRequest(error, thread, log, { privately: true });
+    }
+    log.debug("follow-up", { verb: followUp.verb, of: command.run.runId });
+    const plan = planFor(command.params);
+    return generate(runDeps, request, thread, command.params, plan, log, tracker, command.sources);
   }
 
   function read(request: IncomingRequest): Reading {
@@ -295,7 +349,9 @@ export function createHandler(deps: HandlerDeps): Handler {
   ): Promise<HandleResult> {
     const tracker: RunTracker = {};
     return answering(thread, log, tracker, async (output) => {
-      const result = await answer(request, output, reading ?? read(request), log, tracker);
+      const result = request.followUp
+        ? await answerFollowUp(request, request.followUp, output, log, tracker)
+        : await answer(request, output, reading ?? read(request), log, tracker);
       log.debug("request answered", { outcome: result.outcome, runId: result.runId });
       return result;
     });
@@ -378,6 +434,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     read,
     submit,
     cancel,
+    cancelRun,
     recover,
     drain,
     idle,
@@ -417,6 +474,8 @@ function withStatus(thread: OutputThread, updateStatus: (text: string) => Promis
   if (address) output.address = address;
   if (thread.maxUploadBytes !== undefined) output.maxUploadBytes = thread.maxUploadBytes;
   if (thread.statusIntervalMs !== undefined) output.statusIntervalMs = thread.statusIntervalMs;
+  const cancellable = thread.cancellable?.bind(thread);
+  if (cancellable) output.cancellable = cancellable;
   return output;
 }
 

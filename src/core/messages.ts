@@ -255,3 +255,21 @@ export function restartedSentence(delivered: number, total: number, next: AfterR
 export function givenUpStatus(delivered: number, total: number): string {
   return `Stopped: ${delivered} of ${plural(total, "image")} delivered (the bot restarted twice during this request).`;
 }
+
+/** A follow-up pressed on an image whose run the store no longer has (past its TTL). */
+export const FOLLOW_UP_TOO_OLD = "This image is too old to reuse; reply to it with the image attached.";
+
+/** Again on a run one of whose references can no longer be fetched. */
+export const REFERENCES_GONE =
+  "The images this one was made from can no longer be fetched; reply to it with them attached.";
+
+/** An Edit… form sent without saying what should change. */
+export const EDIT_NEEDS_PROMPT = "Describe how the image should change, e.g. “make it night”.";
+
+/** Cancel pressed by someone other than the requester (or an admin); `requester` as the platform shows a user. */
+export function cancelRefused(requester: string): string {
+  return `Only ${requester} can cancel this.`;
+}
+
+/** Cancel pressed on a run that is no longer going. */
+export const RUN_ALREADY_OVER = "That run has already finished.";

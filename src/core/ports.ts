@@ -85,9 +85,34 @@ export interface IncomingRequest {
    * replied message's own attachments can be used.
    */
   resolveStoredImage?(image: StoredImageRef): Attachment;
+  /** Turns a user's file recorded with an earlier run back into an attachment (Again, Edit…). */
+  resolveFile?(descriptor: FileDescriptor): Attachment;
+  /** A press of a follow-up button (Again, Vary) or a submitted Edit… form, on one image of a run. */
+  followUp?: FollowUp;
 }
 
+/** One image of a run: what a follow-up button names. */
+export interface ImageKey {
+  runId: string;
+  /** 0-based `image_index` ("2/4" is index 1). */
+  index: number;
+}
+
+/**
+ * The one-click follow-ups, core verbs that every adapter draws natively:
+ * - `again`: the run's prompt, parameters and references, a new run;
+ * - `vary`: this image as the only reference, the run's prompt and `n`;
+ * - `edit`: the request's text (flags allowed) on this image, then the run's other references
+ *   when `keepReferences`.
+ * The request's user is whoever pressed: their limits apply.
+ */
+export type FollowUp =
+  | { verb: "again" | "vary"; image: ImageKey }
+  | { verb: "edit"; image: ImageKey; keepReferences?: boolean };
+
 export interface ImagePost {
+  /** The run and `image_index` of this image: adapters draw its follow-up buttons from it. */
+  key: ImageKey;
   bytes: Buffer;
   fileName: string;
   mimeType: string;
@@ -128,6 +153,11 @@ export interface OutputThread {
    * up from its record after a restart; undefined where it cannot be (console, private answers).
    */
   address?(): ThreadAddress | undefined;
+  /**
+   * The run whose status this is, once it is executing (draw a Cancel button with the status),
+   * and undefined when it is over (the button goes, at the latest when the answer finishes).
+   */
+  cancellable?(runId: string | undefined): void;
 }
 
 /** What an adapter gives the core to pick runs up again from their records alone (after a restart). */

@@ -71,6 +71,15 @@ export interface GenerateDeps {
   owner: string;
   /** Ids of the runs executing in this process (cancel reaches them through the limiter). */
   local: Set<string>;
+  /** The runs executing in this process, by id: the Cancel button stops one of them. */
+  active: Map<string, ActiveRun>;
+}
+
+export interface ActiveRun {
+  platform: string;
+  userId: string;
+  /** Stops this run only (the user's other requests go on). */
+  abort(): void;
 }
 
 /** Filled in as a request becomes a run (the handler keeps the run's address up to date). */
@@ -119,12 +128,14 @@ export async function generate(
   plan: Plan,
   log: Logger,
   tracker: RunTracker = {},
+  /** References chosen already (a follow-up's); else picked from the request. */
+  chosen?: Attachment[],
 ): Promise<HandleResult> {
   const { generator, store, clock } = deps;
   let sources: Attachment[];
   let checked: CheckedRequest;
   try {
-    sources = await selectReferenceSources(request, params.picks, store);
+    sources = chosen ?? (await selectReferenceSources(request, params.picks, store));
     // `read` checked requests whose references are their attachments; replies are checked here.
     checked = plan.checked ?? checkRequest(plan, sources.length, generator);
   } catch (error) {
@@ -150,7 +161,10 @@ export async function generate(
       prompt: params.prompt,
       params: runParamsOf(checked, params),
       createdAt: clock.now(),
-      ...(resumable ? { address, references: references as ReferenceDescriptor[] } : {}),
+      ...(resumable
+        ? { address, references: references as ReferenceDescriptor[] }
+        : // Not resumable, but Again still reuses what it can (an empty locator: no way back).
+          { references: sources.map((s) => s.descriptor ?? unreachable(s, request.platform)) }),
     });
   } catch (error) {
     return rejectRequest(error, thread, log, { privately: false });
@@ -213,6 +227,14 @@ export async function execute(
       ...(options.resumed ? { resumed: true } : {}),
     });
     deps.local.add(runId);
+    const own = new AbortController();
+    const signal = AbortSignal.any([ticket.signal, own.signal]);
+    deps.active.set(runId, {
+      platform: record.platform,
+      userId: record.userId,
+      abort: () => own.abort(new CancelledError()),
+    });
+    thread.cancellable?.(runId);
     try {
       if (deps.stopping(record.platform)) throw new CancelledError();
       const running = await store.moveRun(runId, "running", { owner: deps.owner });
@@ -223,7 +245,7 @@ export async function execute(
           const references = await prepareReferences(sources, referenceRulesFor(caps), {
             maxBytes: settings.limits.maxReferenceBytes,
             timeoutMs: settings.limits.referenceFetchTimeoutMs,
-            signal: ticket.signal,
+            signal,
           });
           generateRequest.references = references.map((reference) => reference.dataUri);
         } catch (error) {
@@ -241,7 +263,7 @@ export async function execute(
         total: params.n,
         modelName: generator.describeModel(generateRequest.model),
         thread,
-        signal: ticket.signal,
+        signal,
         clock,
         sleep: deps.sleep,
         logger: runLog,
@@ -288,6 +310,8 @@ export async function execute(
       throw error;
     } finally {
       deps.local.delete(runId);
+      deps.active.delete(runId);
+      thread.cancellable?.(undefined);
       ticket.release();
     }
   } catch (error) {
@@ -301,6 +325,11 @@ export async function execute(
     const result = await rejectRequest(error, thread, log, { privately: isCommandMistake(error) });
     return { ...result, runId };
   }
+}
+
+/** A reference the platform offers no way back to (a slash command option): Again says so. */
+function unreachable(source: Attachment, platform: string): ReferenceDescriptor {
+  return { kind: "file", platform, name: source.name, locator: {} };
 }
 
 /**

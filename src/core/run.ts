@@ -144,6 +144,7 @@ async function deliver(
   try {
     const fitted = await fitUpload(event.bytes, event.mimeType, thread.maxUploadBytes);
     post = {
+      key: { runId: input.runId, index: event.index },
       bytes: fitted.bytes,
       mimeType: fitted.mimeType,
       fileName: `seedream-${input.runId.slice(0, 8)}-${event.index + 1}.${extension(fitted.mimeType)}`,
