@@ -6,7 +6,7 @@ import { createDemoGenerator } from "./demo/demo-generator.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { createSeedreamClient } from "./seedream/client.js";
 import { describeModel } from "./seedream/models.js";
-import { resolveProvider } from "./seedream/providers.js";
+import { modelOffers, resolveProvider } from "./seedream/providers.js";
 import type { ImageGenerator } from "./seedream/types.js";
 import { prepareRequest } from "./seedream/validate.js";
 
@@ -41,6 +41,7 @@ export function createGenerator(config: Config): ImageGenerator & { close?(): Pr
       validate: (request, referenceCount) =>
         prepareRequest(request, { provider, defaultModel }, referenceCount),
       describeModel: (modelId) => `${describeModel(modelId ?? defaultModel)} (demo)`,
+      models: () => modelOffers(provider),
     });
   }
   return createSeedreamClient({
@@ -52,6 +53,8 @@ export function createGenerator(config: Config): ImageGenerator & { close?(): Pr
     headersTimeoutMs: seedream.headersTimeoutMs,
     idleTimeoutMs: seedream.idleTimeoutMs,
     maxRetries: seedream.maxRetries,
+    authScheme: seedream.authScheme,
+    parallelRequests: seedream.parallelRequests,
   });
 }
 

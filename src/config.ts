@@ -77,6 +77,11 @@ export const envSchema = z
     SEEDREAM_HEADERS_TIMEOUT_MS: int(120_000, 90_000, 600_000),
     SEEDREAM_IDLE_TIMEOUT_MS: int(120_000, 5_000, 600_000),
     SEEDREAM_MAX_RETRIES: int(2, 0, 6),
+    SEEDREAM_AUTH_SCHEME: z
+      .enum(["bearer", "raw", ""], { message: "must be bearer or raw" })
+      .optional()
+      .transform((value) => (value === "" ? undefined : value)),
+    SEEDREAM_PARALLEL_REQUESTS: int(4, 1, 15),
     SEEDREAM_PRICE_PER_IMAGE: price,
 
     DEFAULT_SIZE: optionalString,
@@ -175,6 +180,10 @@ export interface Config {
     headersTimeoutMs: number;
     idleTimeoutMs: number;
     maxRetries: number;
+    /** SEEDREAM_AUTH_SCHEME: overrides the provider profile's auth style. */
+    authScheme: "bearer" | "raw" | undefined;
+    /** SEEDREAM_PARALLEL_REQUESTS: single-image requests at once for `--n` on models without groups. */
+    parallelRequests: number;
   };
   defaults: { size: string | undefined; watermark: boolean; maxImages: number };
   limits: {
@@ -235,6 +244,8 @@ export function parseConfig(source: Record<string, string | undefined> = process
       headersTimeoutMs: env.SEEDREAM_HEADERS_TIMEOUT_MS,
       idleTimeoutMs: env.SEEDREAM_IDLE_TIMEOUT_MS,
       maxRetries: env.SEEDREAM_MAX_RETRIES,
+      authScheme: env.SEEDREAM_AUTH_SCHEME,
+      parallelRequests: env.SEEDREAM_PARALLEL_REQUESTS,
     },
     defaults: {
       size: env.DEFAULT_SIZE,

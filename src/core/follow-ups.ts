@@ -63,8 +63,10 @@ function runParams(run: RunRecord): GenerationParams {
     n: params.n,
     watermark: params.watermark,
     fast: params.fast === true,
+    web: params.web === true,
     picks: [],
   };
+  if (params.format !== undefined) out.format = params.format;
   if (params.size !== undefined) out.size = params.size;
   if (params.model !== undefined) out.model = params.model;
   if (params.seed !== undefined) out.seed = params.seed;

@@ -21,6 +21,10 @@ export interface GenerationParams {
   seed?: number;
   watermark: boolean;
   fast: boolean;
+  /** `--format png|jpeg`: the generated images' format (5.0 family). */
+  format?: "png" | "jpeg";
+  /** `--web`: let the model search the web (5.0 lite). */
+  web: boolean;
   /** `#N` picks (1-based), in the order written; only read when the message replies to images. */
   picks: number[];
 }
@@ -42,8 +46,8 @@ export interface ParseOptions {
 
 const HELP_WORDS = new Set(["help", "--help", "-h", "?", "？", "帮助"]);
 const CANCEL_WORDS = new Set(["cancel", "stop", "取消"]);
-const VALUE_FLAGS = new Set(["n", "size", "ar", "model", "seed"]);
-const SWITCH_FLAGS = new Set(["watermark", "no-watermark", "fast"]);
+const VALUE_FLAGS = new Set(["n", "size", "ar", "model", "seed", "format"]);
+const SWITCH_FLAGS = new Set(["watermark", "no-watermark", "fast", "web"]);
 
 /**
  * `--`, or the dashes that Slack, macOS and iOS substitute for it (em/en dash, horizontal bar,
@@ -150,6 +154,7 @@ export function parseCommand(text: string, options: ParseOptions): Command {
         ? false
         : options.defaults.watermark,
     fast: switches.has("fast"),
+    web: switches.has("web"),
     picks,
   };
   const ar = values.get("ar");
@@ -159,6 +164,8 @@ export function parseCommand(text: string, options: ParseOptions): Command {
   if (size !== undefined) params.size = size;
   const model = values.get("model");
   if (model !== undefined) params.model = parseModel(model);
+  const format = values.get("format");
+  if (format !== undefined) params.format = readFormat(format);
   const seed = values.get("seed");
   if (seed !== undefined) params.seed = parseSeed(seed);
   return { kind: "generate", params };
@@ -190,6 +197,13 @@ function readRatio(text: string): { width: number; height: number } {
   if (!(width > 0 && height > 0))
     throw new BadCommandError(`"${text}" is not an aspect ratio: write it like 16:9.`);
   return { width, height };
+}
+
+function readFormat(value: string): "png" | "jpeg" {
+  const lowered = value.toLowerCase();
+  if (lowered === "png") return "png";
+  if (lowered === "jpeg" || lowered === "jpg") return "jpeg";
+  throw new BadCommandError(`--format is png or jpeg (got "${value}").`);
 }
 
 function parseModel(value: string): string {

@@ -24,7 +24,7 @@ import { type Clock, type Logger, realSleep, type Sleep, silentLogger, systemClo
 import type { CoreSettings } from "./settings.js";
 import { StatusThrottle, type StatusTimers, systemStatusTimers } from "./status-throttle.js";
 import type { BotStore, RunRecord } from "./store.js";
-import { HELP_TEXT } from "./usage.js";
+import { helpText } from "./usage.js";
 
 /**
  * The one entry every platform feeds, and the request lifecycle all of them share: dedupe a
@@ -252,7 +252,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       thread.postEphemeral ? thread.postEphemeral(text) : thread.postText(text);
     switch (reading.kind) {
       case "help":
-        await privately(HELP_TEXT);
+        await privately(helpText(generator.models?.()));
         return { outcome: "help" };
       case "cancel":
         await privately(cancelReply(await cancel(request.platform, request.user.id)));

@@ -5,7 +5,7 @@ import {
   SeedreamValidationError,
   type ValidationIssue,
 } from "../seedream/errors.js";
-import type { ModelCapabilities } from "../seedream/models.js";
+import { MODEL_ALIASES, type ModelCapabilities } from "../seedream/models.js";
 import type { ImageFailureKind } from "../seedream/types.js";
 
 /**
@@ -59,6 +59,12 @@ export function postFailureSentence(index: number, total: number): string {
   return `Image ${imageLabel(index, total)} was generated but could not be posted here.`;
 }
 
+/** Said once in a thread when an image had to change format to fit the platform's upload limit. */
+export function reencodedNote(from: string, to: string): string {
+  const name = (mime: string) => (mime.split("/")[1] ?? mime).toUpperCase();
+  return `Images too large to upload here as ${name(from)} are posted as ${name(to)} (the platform's file size limit).`;
+}
+
 export function formatDuration(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
   if (seconds < 60) return `${seconds} s`;
@@ -76,6 +82,8 @@ export interface SummaryCounts {
   cancelled: boolean;
   /** A request-level failure happened (its sentence was posted separately). */
   errored: boolean;
+  /** Web searches the model ran (`--web`), when reported. */
+  webSearches?: number;
 }
 
 export function summaryStatus(counts: SummaryCounts): string {
@@ -88,6 +96,9 @@ export function summaryStatus(counts: SummaryCounts): string {
   ];
   if (blocked > 0) parts.push(`${blocked} blocked by the content filter`);
   if (failed > 0) parts.push(`${failed} failed`);
+  if (counts.webSearches !== undefined && counts.webSearches > 0) {
+    parts.push(`${counts.webSearches} web search${counts.webSearches === 1 ? "" : "es"} used`);
+  }
   return `${head}: ${parts.join(", ")} (${formatDuration(counts.elapsedMs)}).`;
 }
 
@@ -116,26 +127,48 @@ const SEEDREAM_SENTENCES: Record<
   Exclude<SeedreamErrorCode, "validation">,
   (error: SeedreamError) => string
 > = {
-  moderation_prompt: () => "Seedream's content filter blocked the prompt; try rewording it",
-  moderation_reference: () => "Seedream's content filter blocked a reference image; try a different image",
-  moderation_output: () => "Seedream's content filter blocked the generated image; try a different prompt",
-  moderation: () => "Seedream's content filter blocked this request; try a different prompt",
+  moderation_prompt: (error) => `Seedream's content filter blocked the prompt${why(error)}; try rewording it`,
+  moderation_reference: (error) =>
+    `Seedream's content filter blocked ${whichReference(error)}${why(error)}; try a different image`,
+  moderation_output: (error) =>
+    `Seedream's content filter blocked the generated image${why(error)}; try a different prompt`,
+  moderation: (error) =>
+    `Seedream's content filter blocked this request${why(error)}; try a different prompt`,
   rate_limited: () => "Seedream is busy right now (rate limit reached); please try again in a minute",
   auth: () => "Seedream rejected the bot's API key; an admin needs to check SEEDREAM_API_KEY",
   account: () =>
     "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it",
+  account_overdue: () =>
+    "The bot's Seedream account is out of credit; an admin must top it up in the provider's console",
   invalid_parameter: (error) =>
     error.param
       ? `Seedream rejected the request: its ${error.param} value isn't accepted`
       : "Seedream rejected the request as invalid",
   model_unavailable: (error) =>
     `${error.model ? `The model ${error.model}` : "That model"} isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it`,
+  model_not_enabled: (error) =>
+    `${error.model ? `The model ${error.model}` : "That model"} is not enabled on the bot's Seedream account: an admin can enable it in the provider's console or set SEEDREAM_MODEL to one that is; meanwhile try --model with another version (${MODEL_ALIASES.join(", ")})`,
   server: () => "Seedream had an internal error; please try again",
   timeout: () => "Seedream took too long to answer; please try again, perhaps with fewer images",
   network: () => "The bot could not reach Seedream; please try again later",
   aborted: () => "Cancelled",
   protocol: () => "Seedream sent an answer the bot could not read; please try again",
 };
+
+/** What the content filter objected to, when the API's code says (`….PolicyViolation` is copyright). */
+function why(error: SeedreamError): string {
+  const code = error.apiCode ?? "";
+  if (/\.PolicyViolation$/i.test(code)) return " as a likely copyright or policy violation";
+  if (/\.SevereViolation$/i.test(code)) return " as a severe violation";
+  if (/\.Violence$/i.test(code)) return " for violent content";
+  return "";
+}
+
+/** "reference image 2" when the API names it (`param: image[1]`, `image_2`), else "a reference image". */
+function whichReference(error: SeedreamError): string {
+  const match = /^images?\W*(\d+)\W*$/i.exec(error.param ?? "");
+  return match ? `reference image ${Number(match[1]) + 1}` : "a reference image";
+}
 
 function seedreamSentence(error: SeedreamError): string {
   return error.code === "validation"
@@ -145,6 +178,8 @@ function seedreamSentence(error: SeedreamError): string {
 
 const orList = (items: readonly string[]): string =>
   items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+const andList = (items: readonly string[]): string =>
+  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 const dims = (bound: { width: number; height: number }): string => `${bound.width}x${bound.height}`;
 const imagesWord = (count: number, word = "image"): string => `${count} ${word}${count === 1 ? "" : "s"}`;
 
@@ -174,8 +209,6 @@ export function validationSentence(issue: ValidationIssue): string {
       return `${name} edits an existing image: attach one, or reply to one, and try again.`;
     case "images_out_of_range":
       return `The number of images must be a whole number from 1 to 15 (got ${issue.images}).`;
-    case "images_no_group":
-      return `${name} makes one image per request; ask for 1 image.`;
     case "images_too_many_total": {
       const room = caps.maxTotalImages - issue.references;
       return `${imagesWord(issue.references, "reference image")} plus ${imagesWord(issue.images, "new image")} is more than the ${caps.maxTotalImages} a request may have: ${room > 0 ? `use --n ${room} or attach fewer images` : "attach fewer images"}.`;
@@ -190,10 +223,15 @@ export function validationSentence(issue: ValidationIssue): string {
       return `${name} sizes its output after the reference image; leave the size out.`;
     case "size_no_tier":
       return `${name} has no ${issue.tier} size; ${sizeSuggestion(caps)}.`;
+    case "size_tier_unreliable":
+      return `${name} does not reliably make ${issue.tier} images; use ${caps.tiers.at(-1) ?? "a smaller size"} (up to ${dims(caps.maxPixels)} pixels).`;
     case "size_no_pixels":
       return `${name} does not take pixel sizes; ${sizeSuggestion(caps)}.`;
-    case "size_too_small":
-      return `${name} needs at least ${dims(caps.minPixels)} pixels; try --size ${caps.tiers[0] ?? dims(caps.minPixels)}.`;
+    case "size_too_small": {
+      // A square's nearest accepted size is the smallest tier itself; other shapes get their size.
+      const square = issue.width === issue.height && caps.tiers[0] !== undefined;
+      return `${name} needs at least ${dims(caps.minPixels)} pixels; try --size ${square ? caps.tiers[0] : issue.nearest}.`;
+    }
     case "size_too_large":
       return `${name} allows at most ${dims(caps.maxPixels)} pixels; try --size ${caps.tiers.at(-1) ?? dims(caps.maxPixels)}.`;
     case "size_aspect":
@@ -203,7 +241,9 @@ export function validationSentence(issue: ValidationIssue): string {
     case "ratio_with_pixels":
       return "Use either --size WIDTHxHEIGHT or --ar, not both (--ar works with --size 1K…4K).";
     case "model_unknown_version":
-      return `There is no Seedream ${issue.typed}: use --model 4.0, 4.5, 5.0, 3.0 or a model id.`;
+      return `There is no Seedream ${issue.typed}: use --model ${MODEL_ALIASES.join(", ")} or a model id.`;
+    case "model_not_offered":
+      return `${issue.provider} does not offer Seedream ${issue.typed}; pick another --model (see help).`;
     case "seed_unsupported":
       return `${name} does not take a seed; only Seedream 3.0 and SeedEdit 3.0 do.`;
     case "seed_out_of_range":
@@ -213,7 +253,11 @@ export function validationSentence(issue: ValidationIssue): string {
     case "guidance_out_of_range":
       return "The guidance scale must be between 1 and 10.";
     case "fast_unsupported":
-      return `Fast mode is only available on Seedream 4.0, not ${name}.`;
+      return `Fast mode is only available on ${andList(issue.models)}, not ${name}.`;
+    case "format_unsupported":
+      return `--format ${issue.format} is only available on ${andList(issue.models)}; ${name} makes JPEG images.`;
+    case "web_search_unsupported":
+      return `--web is only available on ${andList(issue.models)}, not ${name}.`;
   }
 }
 

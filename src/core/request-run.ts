@@ -108,6 +108,8 @@ export function planFor(params: GenerationParams): Plan {
   if (params.ar !== undefined) request.aspectRatio = params.ar;
   if (params.seed !== undefined) request.seed = params.seed;
   if (params.fast) request.fast = true;
+  if (params.format !== undefined) request.outputFormat = params.format;
+  if (params.web) request.webSearch = true;
   return { request };
 }
 
@@ -344,6 +346,8 @@ function runParamsOf(checked: CheckedRequest, params: GenerationParams): RunPara
     ...(checked.size === undefined ? {} : { size: checked.size }),
     ...(params.seed === undefined ? {} : { seed: params.seed }),
     ...(params.fast ? { fast: true } : {}),
+    ...(params.format === undefined ? {} : { format: params.format }),
+    ...(params.web ? { web: true } : {}),
   };
 }
 
@@ -354,6 +358,8 @@ function requestOf(record: RunRecord, images: number): GenerateRequest {
   if (params.size !== undefined) request.size = params.size;
   if (params.seed !== undefined) request.seed = params.seed;
   if (params.fast) request.fast = true;
+  if (params.format !== undefined) request.outputFormat = params.format;
+  if (params.web) request.webSearch = true;
   return request;
 }
 

@@ -8,6 +8,7 @@ import {
   imageLabel,
   postFailureSentence,
   progressStatus,
+  reencodedNote,
   startingStatus,
   summaryStatus,
 } from "./messages.js";
@@ -55,6 +56,8 @@ export interface RunResult {
   /** The request-level failure, if any (its sentence was posted). */
   error?: unknown;
   elapsedMs: number;
+  /** Web searches the model ran (`--web`), when the API reported them. */
+  webSearches?: number;
 }
 
 export const RUN_DEFAULTS = {
@@ -89,16 +92,19 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
 
   await safely("update the status", () => thread.updateStatus(startingStatus(total, modelName)));
   typing();
+  const notes = new Set<"reencoded">();
   try {
     for await (const raw of input.generator.generate(input.request, { signal: input.signal })) {
       const event =
         raw.type === "completed" ? raw : { ...raw, index: input.indexes?.[raw.index] ?? raw.index };
       if (event.type === "image") {
-        await deliver(input, event, result, safely);
+        await deliver(input, event, result, safely, notes);
         await safely("update the status", () =>
           thread.updateStatus(progressStatus(result.delivered, total, modelName)),
         );
         typing();
+      } else if (event.type === "completed") {
+        if (event.usage.webSearches !== undefined) result.webSearches = event.usage.webSearches;
       } else if (event.type === "image_failed") {
         if (event.kind === "moderation") result.blocked++;
         else result.failed++;
@@ -137,12 +143,18 @@ async function deliver(
   event: Extract<GenerationEvent, { type: "image" }>,
   result: RunResult,
   safely: (what: string, action: () => Promise<void>) => Promise<void>,
+  notes: Set<"reencoded">,
 ): Promise<void> {
   const { thread, total } = input;
   const label = imageLabel(event.index, total);
   let post: ImagePost;
   try {
     const fitted = await fitUpload(event.bytes, event.mimeType, thread.maxUploadBytes);
+    if (fitted.mimeType !== event.mimeType && !notes.has("reencoded")) {
+      // Said once per thread, before the first image it concerns.
+      notes.add("reencoded");
+      await safely("post a note", () => thread.postText(reencodedNote(event.mimeType, fitted.mimeType)));
+    }
     post = {
       key: { runId: input.runId, index: event.index },
       bytes: fitted.bytes,

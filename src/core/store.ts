@@ -28,6 +28,10 @@ export interface RunParams {
   watermark: boolean;
   n: number;
   fast?: boolean;
+  /** `--format png|jpeg`. */
+  format?: "png" | "jpeg";
+  /** `--web`. */
+  web?: boolean;
 }
 
 export interface ImageRecord extends StoredImageRef {

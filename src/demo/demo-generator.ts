@@ -20,6 +20,7 @@ export interface DemoGeneratorOptions {
   /** Validation shared with the real client, so the demo teaches the real limits. */
   validate: ImageGenerator["validate"];
   describeModel: (modelId?: string) => string;
+  models?: ImageGenerator["models"];
   /** Milliseconds before image `i` (0-based) is ready, measured from the previous one. */
   delayMs?: (index: number) => number;
   /** Probability that one image of a group (n ≥ 2) is "blocked by moderation". */
@@ -45,6 +46,7 @@ export function createDemoGenerator(options: DemoGeneratorOptions): ImageGenerat
   return {
     validate: options.validate,
     describeModel: options.describeModel,
+    ...(options.models ? { models: options.models } : {}),
     async *generate(request: GenerateRequest, generateOptions: GenerateOptions = {}) {
       const prepared = options.validate(request);
       const { signal } = generateOptions;

@@ -3,6 +3,7 @@ import { Agent, type Dispatcher } from "undici";
 import { errorFromApi, seedreamError } from "./error-mapping.js";
 import type { SeedreamError } from "./errors.js";
 import { eventsFromJson, eventsFromSse, type TranslateContext } from "./events.js";
+import { fanOut } from "./fan-out.js";
 import {
   type AttemptSignals,
   type HttpSettings,
@@ -12,8 +13,15 @@ import {
   sniffBody,
   transportError,
 } from "./http.js";
-import { modelCapabilities } from "./models.js";
-import { authorizationHeader, type ProviderId, type ProviderProfile, resolveProvider } from "./providers.js";
+import { type ModelCapabilities, modelCapabilities } from "./models.js";
+import {
+  type AuthScheme,
+  authorizationHeader,
+  modelOffers,
+  type ProviderId,
+  type ProviderProfile,
+  resolveProvider,
+} from "./providers.js";
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy, retryDelay, type Sleep } from "./retry.js";
 import { decodeSse } from "./sse.js";
 import {
@@ -38,6 +46,10 @@ export interface SeedreamClientOptions {
   apiKey: string;
   /** Overrides the provider's base URL (SEEDREAM_BASE_URL). */
   baseUrl?: string;
+  /** Overrides the provider's auth style (SEEDREAM_AUTH_SCHEME). */
+  authScheme?: AuthScheme;
+  /** `--n N` on a model without groups: how many single-image requests run at once (SEEDREAM_PARALLEL_REQUESTS). */
+  parallelRequests?: number;
   /** Default model; the provider's Seedream 4.5 id when absent. */
   model?: string;
   /** undici 7 dispatcher; the client makes (and `close()`s) its own Agent when absent. */
@@ -70,6 +82,7 @@ export const CLIENT_DEFAULTS = {
   idleTimeoutMs: 120_000,
   connectTimeoutMs: 30_000,
   maxRetries: DEFAULT_RETRY_POLICY.maxRetries,
+  parallelRequests: 4,
   userAgent: "seedream-bot",
   /** An error body is a few hundred bytes; a gateway's HTML page is cut off here. */
   errorBodyLimitBytes: 1024 * 1024,
@@ -83,6 +96,7 @@ export const CLIENT_DEFAULTS = {
     | "headersTimeoutMs"
     | "idleTimeoutMs"
     | "maxRetries"
+    | "parallelRequests"
     | "userAgent"
     | "random"
     | "now"
@@ -91,7 +105,12 @@ export const CLIENT_DEFAULTS = {
 > & { connectTimeoutMs: number; errorBodyLimitBytes: number };
 
 export function createSeedreamClient(options: SeedreamClientOptions): SeedreamClient {
-  const provider = resolveProvider(options.provider ?? CLIENT_DEFAULTS.provider, options.baseUrl);
+  const provider = resolveProvider(
+    options.provider ?? CLIENT_DEFAULTS.provider,
+    options.baseUrl,
+    options.authScheme,
+  );
+  const parallelRequests = options.parallelRequests ?? CLIENT_DEFAULTS.parallelRequests;
   const defaultModel = options.model ?? provider.defaultModel;
   const headersTimeoutMs = options.headersTimeoutMs ?? CLIENT_DEFAULTS.headersTimeoutMs;
   const ownAgent = options.dispatcher
@@ -146,6 +165,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
     model: string,
     controller: AbortController,
     callerSignal: AbortSignal | undefined,
+    headersTimeoutMs: number,
   ): AsyncGenerator<GenerationEvent, void, undefined> {
     const response = await send(
       endpoint,
@@ -160,7 +180,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
         body,
       },
       attemptSignals(controller, callerSignal),
-      settings,
+      { ...settings, headersTimeoutMs },
     );
     const requestIdHeader = header(response.headers, "x-request-id");
     if (response.status < 200 || response.status >= 300) {
@@ -200,10 +220,29 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
   ): AsyncGenerator<GenerationEvent, void, undefined> {
     const { signal } = generateOptions;
     const prepared = prepareRequest(request, modelContext);
+    const caps = modelCapabilities(prepared.model);
+    const images = prepared.maxImages ?? REQUEST_DEFAULTS.maxImages;
+    if (images > 1 && !caps.group) {
+      const single = { ...prepared, maxImages: 1 };
+      yield* fanOut(images, parallelRequests, (slotSignal) => exchange(single, caps, slotSignal), signal);
+      return;
+    }
+    yield* exchange(prepared, caps, signal);
+  }
+
+  /** One API request with its retries before the first image. */
+  async function* exchange(
+    prepared: GenerateRequest & { model: string },
+    caps: ModelCapabilities,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<GenerationEvent, void, undefined> {
     const { model } = prepared;
-    const caps = modelCapabilities(model);
-    const stream = (request.stream ?? REQUEST_DEFAULTS.stream) && caps.stream;
+    const stream = (prepared.stream ?? REQUEST_DEFAULTS.stream) && caps.stream;
     const body = JSON.stringify(buildRequestBody(prepared, { provider, model, caps, stream }));
+    // Without a stream the headers come only once every image is done: wait as long as the model needs.
+    const waitMs = stream
+      ? settings.headersTimeoutMs
+      : Math.max(settings.headersTimeoutMs, caps.slowestImageMs);
     let produced = false;
     for (let retries = 0; ; retries++) {
       if (signal?.aborted) {
@@ -212,7 +251,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
       const controller = new AbortController();
       let delayMs: number | undefined;
       try {
-        for await (const event of attempt(body, model, controller, signal)) {
+        for await (const event of attempt(body, model, controller, signal, waitMs)) {
           // Once anything about an image has been shown, a retry would duplicate or bill twice.
           if (event.type !== "completed") produced = true;
           yield event;
@@ -244,6 +283,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
     model: defaultModel,
     generate,
     validate: (request, referenceCount) => prepareRequest(request, modelContext, referenceCount),
+    models: () => modelOffers(provider),
     describeModel(modelId) {
       return modelCapabilities(modelId ?? defaultModel).name;
     },

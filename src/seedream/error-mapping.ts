@@ -25,8 +25,10 @@ const CLASSES: Record<Exclude<SeedreamErrorCode, "validation">, typeof SeedreamE
   rate_limited: SeedreamRateLimitError,
   auth: SeedreamAuthError,
   account: SeedreamAccountError,
+  account_overdue: SeedreamAccountError,
   invalid_parameter: SeedreamInvalidParameterError,
   model_unavailable: SeedreamModelUnavailableError,
+  model_not_enabled: SeedreamModelUnavailableError,
   server: SeedreamServerError,
   timeout: SeedreamTimeoutError,
   network: SeedreamNetworkError,
@@ -62,9 +64,15 @@ export function classifyApiCode(apiCode: string | undefined, status: number): Se
   if (/^(MissingParameter|InvalidParameter|InvalidImageURL)|^param_error$/i.test(code))
     return "invalid_parameter";
   if (/^(AuthenticationError|InvalidAccountStatus)|^auth_error$/i.test(code)) return "auth";
-  if (/^(AccountOverdueError|AccessDenied|OperationDenied)/i.test(code)) return "account";
-  if (/^(InvalidEndpointOrModel|ModelNotOpen|UnsupportedModel)/i.test(code)) return "model_unavailable";
-  if (/RateLimitExceeded|^(QuotaExceeded|ServerOverloaded|RequestBurstTooFast)|^rate_limit$/i.test(code)) {
+  if (/^AccountOverdueError/i.test(code)) return "account_overdue";
+  if (/^(AccessDenied|OperationDenied)/i.test(code)) return "account";
+  if (/^(InvalidEndpointOrModel|ModelNotOpen)/i.test(code)) return "model_not_enabled";
+  if (/^UnsupportedModel/i.test(code)) return "model_unavailable";
+  if (
+    /RateLimitExceeded|^(QuotaExceeded|ServerOverloaded|RequestBurstTooFast|InflightBatchsizeExceeded)|^rate_limit$/i.test(
+      code,
+    )
+  ) {
     return "rate_limited";
   }
   if (/^(InternalServiceError|internal_error)/i.test(code)) return "server";

@@ -16,9 +16,11 @@ export type SeedreamErrorCode =
   | "rate_limited"
   | "auth"
   | "account"
+  | "account_overdue"
   | "invalid_parameter"
   | "validation"
   | "model_unavailable"
+  | "model_not_enabled"
   | "server"
   | "timeout"
   | "network"
@@ -91,24 +93,27 @@ export type ValidationIssue = { caps: ModelCapabilities } & (
   | { kind: "references_too_many"; references: number }
   | { kind: "references_too_few"; references: number }
   | { kind: "images_out_of_range"; images: number }
-  | { kind: "images_no_group"; images: number }
   | { kind: "images_too_many_total"; references: number; images: number }
   | { kind: "size_unreadable"; size: string; mixed: boolean }
   | { kind: "size_no_adaptive" }
   | { kind: "size_adaptive_only" }
   | { kind: "size_no_tier"; tier: string }
+  | { kind: "size_tier_unreliable"; tier: string }
   | { kind: "size_no_pixels" }
-  | { kind: "size_too_small"; width: number; height: number }
+  | { kind: "size_too_small"; width: number; height: number; nearest: string }
   | { kind: "size_too_large"; width: number; height: number }
   | { kind: "size_aspect"; width: number; height: number }
   | { kind: "ratio_out_of_range"; ratio: { width: number; height: number } }
   | { kind: "ratio_with_pixels" }
   | { kind: "model_unknown_version"; typed: string }
+  | { kind: "model_not_offered"; typed: string; provider: string }
   | { kind: "seed_unsupported" }
   | { kind: "seed_out_of_range" }
   | { kind: "guidance_unsupported" }
   | { kind: "guidance_out_of_range" }
-  | { kind: "fast_unsupported" }
+  | { kind: "fast_unsupported"; models: readonly string[] }
+  | { kind: "format_unsupported"; format: string; models: readonly string[] }
+  | { kind: "web_search_unsupported"; models: readonly string[] }
 );
 
 /** Raised locally, before any network call, when a request does not fit the model. */

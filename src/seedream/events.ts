@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { apiCodeOf, errorFromApi, imageFailureKind, redact, seedreamError } from "./error-mapping.js";
 import { SeedreamError } from "./errors.js";
 import type { SseMessage } from "./sse.js";
@@ -10,6 +11,7 @@ import {
   wireErrorEnvelopeSchema,
   wireResponseSchema,
   wireStreamEventSchema,
+  type wireUsageSchema,
 } from "./wire.js";
 
 /** What translating wire events into domain events needs from the client. */
@@ -65,15 +67,11 @@ function failedEvent(
   return { type: "image_failed", index, code, message, kind: imageFailureKind(code) };
 }
 
-function usageOf(
-  usage:
-    | { generated_images?: number | null; output_tokens?: number | null; total_tokens?: number | null }
-    | null
-    | undefined,
-  succeeded: number,
-): Usage {
+function usageOf(usage: z.infer<typeof wireUsageSchema> | null | undefined, succeeded: number): Usage {
+  const searches = usage?.tool_usage?.web_search;
   return {
     generatedImages: usage?.generated_images ?? succeeded,
+    ...(searches != null ? { webSearches: searches } : {}),
     ...(usage?.output_tokens != null ? { outputTokens: usage.output_tokens } : {}),
     ...(usage?.total_tokens != null ? { totalTokens: usage.total_tokens } : {}),
   };
@@ -129,7 +127,8 @@ export async function* eventsFromSse(
     } else if (type === STREAM_EVENT.completed) {
       yield { type: "completed", usage: usageOf(event.usage, succeeded) };
       return;
-    } else if (!type && event.error) {
+    } else if ((!type || type === "error") && event.error) {
+      // An error event mid-stream is its HTTP twin: the same typed error.
       throw errorFromApi({
         status: context.status,
         error: event.error,

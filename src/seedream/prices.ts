@@ -36,7 +36,8 @@ export interface CostEstimate {
   currency: string;
 }
 
-type PricedFamily = Exclude<ModelFamily, "unknown">;
+// 5.0 Pro is priced by output size plus per extra reference: no flat price per image to list.
+type PricedFamily = Exclude<ModelFamily, "unknown" | "seedream-5.0-pro">;
 
 const USD = (amount: number): Price => ({ amount, currency: "USD" });
 const CNY = (amount: number): Price => ({ amount, currency: "CNY" });
@@ -109,7 +110,7 @@ function roundMoney(amount: number): number {
 
 function pricedFamily(model: string): PricedFamily | undefined {
   const family = modelCapabilities(model).family;
-  return family === "unknown" ? undefined : family;
+  return family === "unknown" || family === "seedream-5.0-pro" ? undefined : family;
 }
 
 function defaultFamily(provider: PricedProvider): PricedFamily {

@@ -1,3 +1,5 @@
+import type { ModelAlias, ModelCapabilities } from "./models.js";
+
 /**
  * Domain types of the Seedream client. These are what the rest of the bot sees; the wire
  * shapes the API actually sends live in `wire.ts` and are translated once, at the boundary.
@@ -13,6 +15,8 @@ export type ImageFailureKind = "moderation" | "internal" | "other";
 
 export interface Usage {
   generatedImages: number;
+  /** Web searches the model ran (`usage.tool_usage.web_search`), when reported. */
+  webSearches?: number;
   outputTokens?: number;
   totalTokens?: number;
 }
@@ -59,8 +63,12 @@ export interface GenerateRequest {
   guidanceScale?: number;
   /** Sent explicitly on every request because the API's default is `true`. */
   watermark?: boolean;
-  /** `optimize_prompt_options.mode = fast` (Seedream 4.0 only). */
+  /** `optimize_prompt_options.mode = fast` (Seedream 4.0 and 5.0 Pro). */
   fast?: boolean;
+  /** `output_format` (5.0 family): the generated images' format. JPEG when absent. */
+  outputFormat?: "png" | "jpeg";
+  /** `tools: [{"type":"web_search"}]` (5.0 lite): the model may search the web for the prompt. */
+  webSearch?: boolean;
   /** Stream with SSE (default when the model supports it). */
   stream?: boolean;
   /** Default `b64_json`, so images never depend on an expiring URL. */
@@ -82,6 +90,13 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
+/** A `--model` alias this generator serves, the id it sends, and what that model accepts. */
+export interface ModelOffer {
+  alias: ModelAlias;
+  id: string;
+  caps: ModelCapabilities;
+}
+
 /**
  * Anything that can generate images: the real client, the demo provider, a test double.
  * Breaking out of the iteration (or aborting `signal`) cancels the underlying request.
@@ -97,4 +112,6 @@ export interface ImageGenerator {
   validate(request: GenerateRequest, referenceCount?: number): GenerateRequest & { model: string };
   /** The human name of a model id ("Seedream 4.5"), for status lines. */
   describeModel(modelId?: string): string;
+  /** The versions `--model` can name here, for the help text. */
+  models?(): ModelOffer[];
 }

@@ -3,6 +3,8 @@ import {
   MAX_IMAGES_PER_REQUEST,
   type ModelCapabilities,
   modelCapabilities,
+  modelNamesWith,
+  type OutputFormat,
   type SizeTier,
   sizeForRatio,
 } from "./models.js";
@@ -66,6 +68,21 @@ function resolvedSize(request: GenerateRequest, caps: ModelCapabilities): string
   return `${pixels.width}x${pixels.height}`;
 }
 
+/**
+ * The accepted size closest to a too-small one, in its shape: the model's own size for that
+ * ratio at its smallest tier when it has one, else the same shape scaled up to the minimum.
+ */
+function nearestAccepted(width: number, height: number, caps: ModelCapabilities): string {
+  const smallest = caps.tiers[0];
+  const own = smallest ? sizeForRatio({ width, height }, caps, smallest) : undefined;
+  if (own && area(own) >= area(caps.minPixels) && area(own) <= area(caps.maxPixels)) {
+    return `${own.width}x${own.height}`;
+  }
+  const scale = Math.sqrt(area(caps.minPixels) / (width * height));
+  const up = (side: number) => Math.ceil((side * scale) / 16) * 16;
+  return `${up(width)}x${up(height)}`;
+}
+
 function validateSize(size: string, caps: ModelCapabilities): void {
   const parsed = parseSize(size);
   if (parsed === undefined) {
@@ -78,6 +95,9 @@ function validateSize(size: string, caps: ModelCapabilities): void {
   }
   if (caps.adaptiveOnly) fail({ kind: "size_adaptive_only", caps }, "size");
   if (requested.kind === "tier") {
+    if (caps.unreliableTiers.includes(requested.tier)) {
+      fail({ kind: "size_tier_unreliable", caps, tier: requested.tier }, "size");
+    }
     if (!caps.tiers.includes(requested.tier))
       fail({ kind: "size_no_tier", caps, tier: requested.tier }, "size");
     return;
@@ -89,7 +109,12 @@ function validateSize(size: string, caps: ModelCapabilities): void {
   if (aspect < caps.minAspect || aspect > caps.maxAspect) {
     fail({ kind: "size_aspect", caps, width, height }, "size");
   }
-  if (width * height < area(caps.minPixels)) fail({ kind: "size_too_small", caps, width, height }, "size");
+  if (width * height < area(caps.minPixels)) {
+    fail(
+      { kind: "size_too_small", caps, width, height, nearest: nearestAccepted(width, height, caps) },
+      "size",
+    );
+  }
   if (width * height > area(caps.maxPixels)) fail({ kind: "size_too_large", caps, width, height }, "size");
 }
 
@@ -124,8 +149,8 @@ export function validateRequest(
   if (!Number.isInteger(maxImages) || maxImages < 1 || maxImages > MAX_IMAGES_PER_REQUEST) {
     fail({ kind: "images_out_of_range", caps, images: maxImages }, "max_images");
   }
-  if (maxImages > 1 && !caps.group) fail({ kind: "images_no_group", caps, images: maxImages }, "max_images");
-  if (references + maxImages > caps.maxTotalImages) {
+  // Without groups, `--n N` is N single-image requests, each carrying the references.
+  if (references + (caps.group ? maxImages : 1) > caps.maxTotalImages) {
     fail({ kind: "images_too_many_total", caps, references, images: maxImages }, "max_images");
   }
 
@@ -144,7 +169,21 @@ export function validateRequest(
       fail({ kind: "guidance_out_of_range", caps }, "guidance_scale");
     }
   }
-  if (request.fast && !caps.fastMode) fail({ kind: "fast_unsupported", caps }, "fast");
+  if (request.fast && !caps.fastMode) {
+    fail({ kind: "fast_unsupported", caps, models: modelNamesWith((other) => other.fastMode) }, "fast");
+  }
+  if (request.outputFormat !== undefined && !caps.outputFormats.includes(request.outputFormat)) {
+    const models = modelNamesWith((other) =>
+      other.outputFormats.includes(request.outputFormat as OutputFormat),
+    );
+    fail({ kind: "format_unsupported", caps, format: request.outputFormat, models }, "output_format");
+  }
+  if (request.webSearch && !caps.webSearch) {
+    fail(
+      { kind: "web_search_unsupported", caps, models: modelNamesWith((other) => other.webSearch) },
+      "tools",
+    );
+  }
 
   const { aspectRatio: _ratio, ...rest } = request;
   return size === undefined ? rest : { ...rest, size };
@@ -167,12 +206,18 @@ export function prepareRequest(
 ): GenerateRequest & { model: string } {
   let model = context.defaultModel;
   if (request.model !== undefined) {
-    const id = modelIdFor(request.model, context.provider);
-    if (id === undefined) {
+    const found = modelIdFor(request.model, context.provider);
+    if ("problem" in found) {
       const caps = modelCapabilities(request.model);
+      if (found.problem === "not_offered") {
+        fail(
+          { kind: "model_not_offered", caps, typed: request.model, provider: context.provider.name },
+          "model",
+        );
+      }
       fail({ kind: "model_unknown_version", caps, typed: request.model }, "model");
     }
-    model = id as string;
+    model = (found as { id: string }).id;
   }
   return { ...validateRequest({ ...request, model }, modelCapabilities(model), referenceCount), model };
 }

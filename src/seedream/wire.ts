@@ -23,6 +23,8 @@ export const wireErrorEnvelopeSchema = z.looseObject({ error: wireErrorSchema })
 
 export const wireUsageSchema = z.looseObject({
   generated_images: z.number().nullish(),
+  /** 5.0 lite with `tools: web_search`: how many searches the model ran. */
+  tool_usage: z.looseObject({ web_search: z.number().nullish() }).nullish(),
   output_tokens: z.number().nullish(),
   total_tokens: z.number().nullish(),
 });
@@ -108,6 +110,8 @@ export function buildRequestBody(request: GenerateRequest, context: BodyContext)
   body.response_format = request.responseFormat ?? REQUEST_DEFAULTS.responseFormat;
   body.watermark = provider.forcesWatermarkOff ? false : (request.watermark ?? REQUEST_DEFAULTS.watermark);
   if (request.fast) body.optimize_prompt_options = { mode: "fast" };
+  if (request.outputFormat !== undefined) body.output_format = request.outputFormat;
+  if (request.webSearch) body.tools = [{ type: "web_search" }];
   if (request.seed !== undefined) body.seed = request.seed;
   if (request.guidanceScale !== undefined) body.guidance_scale = request.guidanceScale;
   return body;

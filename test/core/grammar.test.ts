@@ -46,6 +46,7 @@ describe("grammar: commands", () => {
       n: 1,
       watermark: false,
       fast: false,
+      web: false,
       picks: [],
     });
     const withDefaults = params("a red fox", { defaults: { size: "4K", watermark: true, maxImages: 15 } });
@@ -56,7 +57,9 @@ describe("grammar: commands", () => {
 
 describe("grammar: flags", () => {
   it("reads every flag, anywhere in the text", () => {
-    const parsed = params("a cat --n 4 on a sofa --size 2k --model 4.0 --seed 42 --watermark --fast at dusk");
+    const parsed = params(
+      "a cat --n 4 on a sofa --size 2k --model 4.0 --seed 42 --watermark --fast --format PNG --web at dusk",
+    );
     expect(parsed).toEqual({
       prompt: "a cat on a sofa at dusk",
       n: 4,
@@ -65,6 +68,8 @@ describe("grammar: flags", () => {
       seed: 42,
       watermark: true,
       fast: true,
+      format: "png",
+      web: true,
       picks: [],
     });
   });
@@ -128,6 +133,7 @@ describe("grammar: bad flags", () => {
     expect(badReason("a cat --size 5K")).toContain('"5K" is not a size');
     expect(badReason("a cat --size 2Kx2K")).toContain("is not a size");
     expect(badReason("a cat --ar wide")).toContain("is not an aspect ratio");
+    expect(badReason("a cat --format gif")).toBe('--format is png or jpeg (got "gif").');
     expect(badReason("a cat --seed 1.5")).toContain("--seed must be a whole number");
     expect(badReason("a cat --seed 2147483648")).toContain("--seed must be");
     expect(badReason("a cat --seed -2")).toContain("--seed must be");

@@ -77,13 +77,13 @@ describe("request-level failures: one clear message, never the key", () => {
       name: "account overdue",
       scenario: { error: { status: 403, code: "AccountOverdueError" } },
       sentence:
-        "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it",
+        "The bot's Seedream account is out of credit; an admin must top it up in the provider's console",
     },
     {
       name: "model unavailable",
       scenario: { error: { status: 404, code: "InvalidEndpointOrModel.NotFound" } },
       sentence:
-        "The model doubao-seedream-4-5-251128 isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it",
+        "The model doubao-seedream-4-5-251128 is not enabled on the bot's Seedream account: an admin can enable it in the provider's console or set SEEDREAM_MODEL to one that is; meanwhile try --model with another version (3.0, 4.0, 4.5, 5.0, 5.0-lite, 5.0-pro)",
     },
     {
       name: "rate limited after every retry",

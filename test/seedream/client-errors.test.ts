@@ -41,7 +41,7 @@ describe("API errors map to one class and one sentence each", () => {
       "InputImageSensitiveContentDetected.PolicyViolation",
       SeedreamModerationError,
       "moderation_reference",
-      "Seedream's content filter blocked a reference image; try a different image",
+      "Seedream's content filter blocked a reference image as a likely copyright or policy violation; try a different image",
     ],
     [
       400,
@@ -55,7 +55,7 @@ describe("API errors map to one class and one sentence each", () => {
       "SensitiveContentDetected.SevereViolation",
       SeedreamModerationError,
       "moderation",
-      "Seedream's content filter blocked this request; try a different prompt",
+      "Seedream's content filter blocked this request as a severe violation; try a different prompt",
     ],
     [
       400,
@@ -110,8 +110,8 @@ describe("API errors map to one class and one sentence each", () => {
       403,
       "AccountOverdueError",
       SeedreamAccountError,
-      "account",
-      "Seedream refused the request because of the bot's account (billing or access); an admin needs to check it",
+      "account_overdue",
+      "The bot's Seedream account is out of credit; an admin must top it up in the provider's console",
     ],
     [
       403,
@@ -124,15 +124,15 @@ describe("API errors map to one class and one sentence each", () => {
       404,
       "InvalidEndpointOrModel.NotFound",
       SeedreamModelUnavailableError,
-      "model_unavailable",
-      "The model doubao-seedream-4-5-251128 isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it",
+      "model_not_enabled",
+      "The model doubao-seedream-4-5-251128 is not enabled on the bot's Seedream account: an admin can enable it in the provider's console or set SEEDREAM_MODEL to one that is; meanwhile try --model with another version (3.0, 4.0, 4.5, 5.0, 5.0-lite, 5.0-pro)",
     ],
     [
       404,
       "ModelNotOpen",
       SeedreamModelUnavailableError,
-      "model_unavailable",
-      "The model doubao-seedream-4-5-251128 isn't available on the bot's Seedream account; try another --model, or ask an admin to enable it",
+      "model_not_enabled",
+      "The model doubao-seedream-4-5-251128 is not enabled on the bot's Seedream account: an admin can enable it in the provider's console or set SEEDREAM_MODEL to one that is; meanwhile try --model with another version (3.0, 4.0, 4.5, 5.0, 5.0-lite, 5.0-pro)",
     ],
     [
       429,

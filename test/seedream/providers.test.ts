@@ -15,7 +15,8 @@ describe("provider profiles on the wire", () => {
   it.each([
     ["ark", `Bearer ${API_KEY}`, "image", "doubao-seedream-4-5-251128"],
     ["byteplus", `Bearer ${API_KEY}`, "image", "seedream-4-5-251128"],
-    ["dmxapi", API_KEY, "image", "doubao-seedream-4-5-251128"],
+    // Two of DMXAPI's three pages send Bearer; OpenAI-style gateways accept it (issue 10).
+    ["dmxapi", `Bearer ${API_KEY}`, "image", "doubao-seedream-4-5-251128"],
     ["modelverse", `Bearer ${API_KEY}`, "images", "doubao-seedream-4.5"],
   ] as const)("%s sends %s, references in `%s`, model %s", async (provider, authorization, field, model) => {
     const client = clientFor(fake, { provider });

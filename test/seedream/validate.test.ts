@@ -112,10 +112,8 @@ describe("validation before any network call", () => {
     expect(messageFor("doubao-seedream-3-0-t2i-250415", { guidanceScale: 11 })).toMatch(/between 1 and 10/);
   });
 
-  it("refuses groups on single-image models and bad image counts", () => {
-    expect(messageFor("doubao-seedream-3-0-t2i-250415", { maxImages: 2 })).toBe(
-      "Seedream 3.0 makes one image per request; ask for 1 image.",
-    );
+  it("takes --n on single-image models (one request each) and refuses bad image counts", () => {
+    expect(accepts("doubao-seedream-3-0-t2i-250415", { maxImages: 2 })).not.toThrow();
     expect(messageFor("doubao-seedream-4-5-251128", { maxImages: 16 })).toMatch(/from 1 to 15/);
   });
 
