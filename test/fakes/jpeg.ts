@@ -8,16 +8,24 @@ import sharp from "sharp";
 const cache = new Map<string, Promise<Buffer>>();
 
 export function fakeJpeg(index: number, width = 64, height = 64): Promise<Buffer> {
-  const key = `${index}:${width}x${height}`;
+  return cached(`${index}:${width}x${height}`, () => render(index, width, height, "jpeg"));
+}
+
+/** The same picture as a PNG (what `output_format: png` returns). */
+export function fakePng(index: number, width = 64, height = 64): Promise<Buffer> {
+  return cached(`png:${index}:${width}x${height}`, () => render(index, width, height, "png"));
+}
+
+function cached(key: string, make: () => Promise<Buffer>): Promise<Buffer> {
   let image = cache.get(key);
   if (!image) {
-    image = render(index, width, height);
+    image = make();
     cache.set(key, image);
   }
   return image;
 }
 
-async function render(index: number, width: number, height: number): Promise<Buffer> {
+async function render(index: number, width: number, height: number, format: "jpeg" | "png"): Promise<Buffer> {
   const hue = (index * 67) % 360;
   const [r, g, b] = hslToRgb(hue / 360, 0.6, 0.5);
   const stripe = Math.max(1, Math.floor(width / 8));
@@ -25,7 +33,8 @@ async function render(index: number, width: number, height: number): Promise<Buf
     <rect width="100%" height="100%" fill="rgb(${r},${g},${b})"/>
     <rect x="${(index * stripe) % width}" width="${stripe}" height="100%" fill="white"/>
   </svg>`;
-  return sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
+  const image = sharp(Buffer.from(svg));
+  return (format === "png" ? image.png() : image.jpeg({ quality: 80 })).toBuffer();
 }
 
 function hslToRgb(h: number, s: number, l: number): [number, number, number] {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fakeJpeg } from "./jpeg.js";
+import { fakeJpeg, fakePng } from "./jpeg.js";
 import type { FakeImage, FakeImageKind, GenerationScenario, RecordedRequest } from "./seedream-server.js";
 import { DEFAULT_MESSAGES, reportedSize, sseComment, sseDone, sseFrame } from "./seedream-wire.js";
 
@@ -125,10 +125,14 @@ export async function handleGeneration(context: GenerationContext): Promise<void
     if (image.kind === "internal") break;
   }
 
+  const searched =
+    Array.isArray(body.tools) &&
+    body.tools.some((tool) => (tool as { type?: unknown }).type === "web_search");
   const usage = {
     generated_images: succeeded,
     output_tokens: Math.round(pixels / 256),
     total_tokens: Math.round(pixels / 256),
+    ...(searched ? { tool_usage: { web_search: scenario.webSearches ?? 1 } } : {}),
   };
   if (stream) {
     if (!res.headersSent) res.writeHead(200, headers);
@@ -157,11 +161,12 @@ async function entryFor(
     const message = `${DEFAULT_MESSAGES[code] ?? "The image failed."} Request id: ${context.record.requestId}`;
     return { error: { code, message } };
   }
-  const bytes = image.bytes ?? (await fakeJpeg(index));
+  const png = context.body.output_format === "png";
+  const bytes = image.bytes ?? (await (png ? fakePng(index) : fakeJpeg(index)));
   const sizeField = sizeText ? { size: sizeText } : {};
   if (context.body.response_format === "b64_json")
     return { b64_json: bytes.toString("base64"), ...sizeField };
-  const path = `/files/${context.record.number}-${index}.jpeg`;
+  const path = `/files/${context.record.number}-${index}.${png ? "png" : "jpeg"}`;
   context.files.set(path, bytes);
   return { url: `${context.origin}${path}`, ...sizeField };
 }

@@ -31,6 +31,9 @@
  * - `error`: `{ status, code, message?, param?, type?, retryAfter?, requestIdHeader? }` sent as
  *   the API's JSON envelope (also for stream requests, as the real API does).
  * - `raw`: `{ status?, headers?, chunks }` written verbatim (recorded streams, HTML gateways).
+ * Before any scenario, the fake refuses what the real models refuse (`seedream-refusals.ts`:
+ * 5.0 Pro with `stream` or `sequential_image_generation`, `output_format` off the 5.0 family,
+ * `tools` off 5.0 lite, fast mode off 4.0/5.0 Pro, `seed` on 4.x/5.x) with a 400.
  * `queue(...)` adds one-shot scenarios used by the next requests in order (e.g. a 429, then
  * success); when the queue is empty, the `setScenario` one applies.
  */
@@ -39,6 +42,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from "node:net";
 import { fakeJpeg } from "./jpeg.js";
 import { handleGeneration } from "./seedream-handler.js";
+import { refusalFor } from "./seedream-refusals.js";
 import { DEFAULT_MESSAGES, errorEnvelope, type SseFormat } from "./seedream-wire.js";
 
 export type FakeImageKind = "ok" | "moderation" | "internal";
@@ -72,6 +76,8 @@ export interface GenerationScenario {
   earlyHeaders?: boolean;
   cutAfter?: number;
   hangAfter?: number;
+  /** `usage.tool_usage.web_search` reported for a request with `tools: web_search` (default 1). */
+  webSearches?: number;
 }
 
 export interface ErrorScenario {
@@ -284,6 +290,12 @@ export async function startFakeSeedream(initial: FakeScenario = {}): Promise<Fak
         { status: 400, code: "MissingParameter", message: "model and prompt are required.", param: "prompt" },
         requestId,
       );
+      return;
+    }
+    // The model's own refusals come first, as in production: a scenario cannot mask a bad body.
+    const refusal = refusalFor(body);
+    if (refusal) {
+      sendError(res, refusal, requestId);
       return;
     }
     const current = pending.shift() ?? scenario;

@@ -29,6 +29,27 @@ describe("provider profiles on the wire", () => {
     expect(client.describeModel()).toBe("Seedream 4.5");
   });
 
+  it("SEEDREAM_AUTH_SCHEME overrides a profile's auth style either way", async () => {
+    await collect(clientFor(fake, { provider: "dmxapi", authScheme: "raw" }).generate({ prompt: "raw" }));
+    await collect(clientFor(fake, { provider: "ark", authScheme: "raw" }).generate({ prompt: "raw" }));
+    await collect(clientFor(fake, { provider: "dmxapi", authScheme: "bearer" }).generate({ prompt: "b" }));
+    expect(fake.requests.map((request) => request.headers.authorization)).toEqual([
+      API_KEY,
+      API_KEY,
+      `Bearer ${API_KEY}`,
+    ]);
+  });
+
+  it.each([
+    ["ark", "5.0-pro", "doubao-seedream-5-0-pro-260628"],
+    ["byteplus", "5.0-pro", "dola-seedream-5-0-pro-260628"],
+    ["ark", "5.0-lite", "doubao-seedream-5-0-260128"],
+    ["byteplus", "5.0", "seedream-5-0-260128"],
+  ] as const)("%s --model %s sends %s", async (provider, alias, model) => {
+    await collect(clientFor(fake, { provider }).generate({ prompt: "five", model: alias }));
+    expect(fake.requests[0]?.body?.model).toBe(model);
+  });
+
   it("sends a single reference as a string in `image` and as an array in `images`", async () => {
     await collect(
       clientFor(fake, { provider: "ark" }).generate({ prompt: "one", references: [refs[0] as string] }),
