@@ -77,7 +77,7 @@ describe("Seedream 5.0 Pro: no groups, no stream", () => {
     const request = incoming("slow owls --model 5.0-pro --n 3");
     const running = harness.handler.submit(request, thread);
     await fake.request(2);
-    expect(harness.handler.cancel(request.platform, request.user.id)).toBe(1);
+    expect(await harness.handler.cancel(request.platform, request.user.id)).toBe(1);
     expect((await running).outcome).toBe("cancelled");
     expect(await Promise.all([fake.closed(0), fake.closed(1), fake.closed(2)])).toEqual([
       "aborted",
