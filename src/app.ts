@@ -16,10 +16,8 @@ import { prepareRequest } from "./seedream/validate.js";
  */
 export interface BotRuntime {
   config: Config;
-  generator: ImageGenerator;
   store: BotStore;
   handler: Handler;
-  logger: Logger;
   close(): Promise<void>;
 }
 
@@ -42,6 +40,7 @@ export function createGenerator(config: Config): ImageGenerator & { close?(): Pr
         prepareRequest(request, { provider, defaultModel }, referenceCount),
       describeModel: (modelId) => `${describeModel(modelId ?? defaultModel)} (demo)`,
       models: () => modelOffers(provider),
+      baseDelayMs: seedream.demoDelayMs,
     });
   }
   return createSeedreamClient({
@@ -80,10 +79,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   return {
     config,
-    generator,
     store,
     handler,
-    logger,
     async close() {
       await Promise.allSettled([store.close(), generator.close?.()]);
     },

@@ -83,6 +83,7 @@ export const envSchema = z
       .transform((value) => (value === "" ? undefined : value)),
     SEEDREAM_PARALLEL_REQUESTS: int(4, 1, 15),
     SEEDREAM_PRICE_PER_IMAGE: price,
+    SEEDREAM_DEMO_DELAY_MS: int(2_500, 0, 60_000),
 
     DEFAULT_SIZE: optionalString,
     DEFAULT_WATERMARK: bool(false),
@@ -184,6 +185,8 @@ export interface Config {
     authScheme: "bearer" | "raw" | undefined;
     /** SEEDREAM_PARALLEL_REQUESTS: single-image requests at once for `--n` on models without groups. */
     parallelRequests: number;
+    /** Demo provider: time to the first placeholder; later ones take 48–100 % of it. */
+    demoDelayMs: number;
   };
   defaults: { size: string | undefined; watermark: boolean; maxImages: number };
   limits: {
@@ -246,6 +249,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       maxRetries: env.SEEDREAM_MAX_RETRIES,
       authScheme: env.SEEDREAM_AUTH_SCHEME,
       parallelRequests: env.SEEDREAM_PARALLEL_REQUESTS,
+      demoDelayMs: env.SEEDREAM_DEMO_DELAY_MS,
     },
     defaults: {
       size: env.DEFAULT_SIZE,

@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline";
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { Handler } from "../../src/core/handler.js";
 import type { IncomingRequest } from "../../src/core/ports.js";
 import { ConsoleThread, type SavedImage } from "./console-thread.js";
@@ -8,7 +8,8 @@ import { fileAttachment } from "./file-attachment.js";
 export interface ConsoleOptions {
   handler: Handler;
   input: Readable;
-  output: Writable;
+  /** Writes one line to the terminal. */
+  print: (line: string) => void;
   outDir: string;
   cwd: string;
   userName?: string;
@@ -26,7 +27,7 @@ const CONSOLE_HELP = [
  * (so `cancel` works mid-run). Resolves when input ends and every run has finished.
  */
 export async function runConsole(options: ConsoleOptions): Promise<void> {
-  const print = (line: string) => options.output.write(`${line}\n`);
+  const { print } = options;
   const user = { id: "console", displayName: options.userName ?? "you" };
   let lastRun: SavedImage[] = [];
   let ids = 0;
@@ -37,7 +38,12 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   for await (const raw of lines) {
     const line = raw.trim();
     if (line === "") continue;
-    if (line === "exit" || line === "quit") break;
+    if (line === "exit" || line === "quit") {
+      // Leaving the loop only pauses the input; an open stdin would keep the process alive.
+      lines.close();
+      options.input.destroy();
+      break;
+    }
     if (line === "?") {
       print(CONSOLE_HELP);
       continue;

@@ -15,7 +15,6 @@ export function discordErrorCode(error: unknown): number | undefined {
 
 export const MISSING_ACCESS = 50001;
 export const MISSING_PERMISSIONS = 50013;
-export const CANNOT_DM_USER = 50007;
 export const INVALID_WEBHOOK_TOKEN = 50027;
 export const UNKNOWN_WEBHOOK = 10015;
 

@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { PermissionFlagsBits } from "discord.js";
 import { fetch as undiciFetch } from "undici";
 import { DEFAULT_DISCORD_API_URL } from "./rest.js";
@@ -55,19 +56,18 @@ export const DISCORD_INVITE_USAGE = [
 ].join("\n");
 
 export async function discordInviteCommand(argv: string[], io: InviteIo = defaultIo()): Promise<number> {
-  let applicationId: string | undefined;
-  let guildId = io.env.DISCORD_GUILD_ID?.trim() || undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    const [flag, inline] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg];
-    const value = () => inline ?? argv[++i];
-    if (flag === "--application-id") applicationId = value();
-    else if (flag === "--guild-id") guildId = value();
-    else {
-      io.stderr(`Unknown option "${arg}".\n\n${DISCORD_INVITE_USAGE}`);
-      return 2;
-    }
+  let values: { "application-id"?: string; "guild-id"?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { "application-id": { type: "string" }, "guild-id": { type: "string" } },
+    }));
+  } catch (error) {
+    io.stderr(`${(error as Error).message}.\n\n${DISCORD_INVITE_USAGE}`);
+    return 2;
   }
+  let applicationId = values["application-id"];
+  const guildId = values["guild-id"] ?? (io.env.DISCORD_GUILD_ID?.trim() || undefined);
   if (applicationId !== undefined && !SNOWFLAKE.test(applicationId)) {
     io.stderr(`--application-id must be the numeric id from the Developer Portal (General Information).`);
     return 2;

@@ -1,4 +1,5 @@
 import { type Channel, PermissionFlagsBits, type User } from "discord.js";
+import { andList, pluralWord } from "../../src/core/text.js";
 import type { Logger } from "../../src/logger.js";
 import { discordErrorCode } from "./discord-errors.js";
 import { NO_PINGS } from "./discord-text.js";
@@ -36,16 +37,11 @@ export function channelLabel(channel: Channel): string {
   return "name" in channel && typeof channel.name === "string" ? `#${channel.name}` : "that channel";
 }
 
-function listOf(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? "";
-  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
-}
-
 export function missingPermissionSentence(where: string, missing: readonly string[]): string {
   const what =
     missing.length === 0
       ? "a permission I need there (Send Messages, Attach Files or Read Message History)"
-      : `the ${listOf(missing)} permission${missing.length === 1 ? "" : "s"} there`;
+      : `the ${andList(missing)} ${pluralWord(missing.length, "permission")} there`;
   return `I can't answer your request in ${where}: I'm missing ${what}. A server admin can grant ${missing.length === 1 ? "it" : "them"} to me in the channel's settings → Permissions.`;
 }
 
@@ -58,7 +54,7 @@ export async function reportMissingPermissions(
 ): Promise<void> {
   const where = channelLabel(channel);
   logger.warn(
-    `missing Discord permission${missing.length === 1 ? "" : "s"} in ${where}: ${missing.join(", ") || "unknown"}`,
+    `missing Discord ${pluralWord(missing.length, "permission")} in ${where}: ${missing.join(", ") || "unknown"}`,
     { channelId: channel.id, userId: user.id, missing },
   );
   try {

@@ -10,17 +10,6 @@ export const NO_PINGS = { parse: [], repliedUser: false } as const satisfies {
   repliedUser: boolean;
 };
 
-/** Cuts `text` to `limit` UTF-16 units (Discord counts those) without splitting a character. */
-export function truncate(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  let out = "";
-  for (const char of text) {
-    if (out.length + char.length > limit - 1) break;
-    out += char;
-  }
-  return `${out}…`;
-}
-
 /**
  * The prompt of a message: the bot's own mention removed, other mentions turned into the names
  * people see (the model cannot read `<@123>`), custom emoji into `:name:`. `@everyone` stays as

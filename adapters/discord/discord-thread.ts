@@ -1,8 +1,11 @@
 import type { ImagePost, OutputThread, PostedImage, ThreadAddress } from "../../src/core/ports.js";
+
+import { truncate } from "../../src/core/text.js";
+
 import type { Logger } from "../../src/logger.js";
 import { isPermissionError } from "./discord-errors.js";
 import { imageRef } from "./discord-files.js";
-import { ALT_TEXT_LIMIT, CONTENT_LIMIT, truncate } from "./discord-text.js";
+import { ALT_TEXT_LIMIT, CONTENT_LIMIT } from "./discord-text.js";
 import type { ReplyTarget } from "./reply-targets.js";
 
 /** Discord's upload limit per file for bots (the core re-encodes larger images to fit). */

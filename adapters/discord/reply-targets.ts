@@ -7,9 +7,10 @@ import {
   type SendableChannels,
 } from "discord.js";
 import type { ThreadAddress } from "../../src/core/ports.js";
+import { truncate } from "../../src/core/text.js";
 import type { Logger } from "../../src/logger.js";
 import { discordErrorCode, INVALID_WEBHOOK_TOKEN, UNKNOWN_WEBHOOK } from "./discord-errors.js";
-import { CONTENT_LIMIT, NO_PINGS, truncate } from "./discord-text.js";
+import { CONTENT_LIMIT, NO_PINGS } from "./discord-text.js";
 
 /**
  * Where the answers to one request go. A mention is answered with replies to the user's

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { truncate } from "../../src/core/text.js";
 import { decodeImageKey, encodeImageKey, type ImageKey, isRunId } from "../shared/follow-up-keys.js";
-import { truncateUnits } from "./slack-text.js";
 
 /**
  * The Block Kit the follow-ups are drawn with, and the parsing of what comes back. The names are
@@ -77,7 +77,7 @@ export function imageButtonsBlocks(caption: string, value: ImageButtonValue): un
 export function cancellableStatusBlocks(text: string, runId: string): unknown[] {
   return [
     // A section holds 3000 characters; the message's `text` keeps the whole status.
-    { type: "section", text: { type: "mrkdwn", text: truncateUnits(text, 3000), verbatim: true } },
+    { type: "section", text: { type: "mrkdwn", text: truncate(text, 3000), verbatim: true } },
     {
       type: "actions",
       block_id: "seedream_status",

@@ -1,3 +1,5 @@
+import { parseArgs } from "node:util";
+
 /**
  * The Slack app manifest (https://api.slack.com/reference/manifests): what a workspace admin
  * pastes into "Create New App → From an app manifest". `slack/manifest.yml` is this output for
@@ -91,7 +93,7 @@ export const SLACK_MANIFEST_USAGE = [
 
 /** The `slack-manifest` subcommand; resolves to the exit code. */
 export async function slackManifestCommand(argv: string[], io: ManifestIo = defaultIo()): Promise<number> {
-  const parsed = parseArgs(argv, io.env);
+  const parsed = parseOptions(argv, io.env);
   if (typeof parsed === "string") {
     io.stderr(`${parsed}\n${SLACK_MANIFEST_USAGE}`);
     return 2;
@@ -107,27 +109,27 @@ export const slackManifestSubcommand = {
   run: slackManifestCommand,
 };
 
-function parseArgs(argv: string[], env: Record<string, string | undefined>): ManifestOptions | string {
-  const options: ManifestOptions = { command: env.SLACK_COMMAND?.trim() || DEFAULT_COMMAND };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg];
-    const value = () => inline ?? argv[++i];
-    if (flag === "--socket-mode") options.socketMode = true;
-    else if (flag === "--url") options.url = value();
-    else if (flag === "--command") options.command = value();
-    else return `Unknown option "${arg}".`;
-  }
-  if (!/^\/[\w-]{1,31}$/.test(options.command ?? "")) return "--command must look like /seedream.";
-  if (options.socketMode) return options;
-  if (options.url === undefined) return "--url is required (or --socket-mode).";
+function parseOptions(argv: string[], env: Record<string, string | undefined>): ManifestOptions | string {
+  let values: { url?: string; command?: string; "socket-mode"?: boolean };
   try {
-    const url = new URL(options.url);
+    ({ values } = parseArgs({
+      args: argv,
+      options: { url: { type: "string" }, command: { type: "string" }, "socket-mode": { type: "boolean" } },
+    }));
+  } catch (error) {
+    return `${(error as Error).message}.`;
+  }
+  const command = values.command ?? (env.SLACK_COMMAND?.trim() || DEFAULT_COMMAND);
+  if (!/^\/[\w-]{1,31}$/.test(command)) return "--command must look like /seedream.";
+  if (values["socket-mode"]) return { command, socketMode: true };
+  if (values.url === undefined) return "--url is required (or --socket-mode).";
+  try {
+    const url = new URL(values.url);
     if (url.protocol !== "https:") return "--url must start with https:// (Slack only calls HTTPS URLs).";
   } catch {
-    return `--url "${options.url}" is not a URL; e.g. --url https://bot.example.com`;
+    return `--url "${values.url}" is not a URL; e.g. --url https://bot.example.com`;
   }
-  return options;
+  return { command, url: values.url };
 }
 
 function defaultIo(): ManifestIo {

@@ -50,15 +50,6 @@ export function mentionsUser(text: string, userId: string): boolean {
   return new RegExp(`<@${escapeRegExp(userId)}(?:\\|[^>]*)?>`).test(text);
 }
 
-/** Cuts `text` to at most `limit` UTF-16 units without splitting a surrogate pair. */
-export function truncateUnits(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  let cut = limit - 1;
-  const code = text.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-  return `${text.slice(0, cut)}…`;
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

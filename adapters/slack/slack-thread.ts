@@ -1,6 +1,7 @@
 import type { ImagePost, OutputThread, PostedImage, ThreadAddress } from "../../src/core/ports.js";
+import { truncate } from "../../src/core/text.js";
 import type { Logger } from "../../src/logger.js";
-import { escapeSlackText, truncateUnits } from "./slack-text.js";
+import { escapeSlackText } from "./slack-text.js";
 import type { SlackWeb } from "./slack-web.js";
 
 /**
@@ -57,7 +58,7 @@ export class SlackThread implements OutputThread {
       bytes: image.bytes,
       fileName: image.fileName,
       title: image.caption,
-      altText: truncateUnits(image.altText, ALT_TEXT_LIMIT),
+      altText: truncate(image.altText, ALT_TEXT_LIMIT),
     });
     // Uploads are shared asynchronously and return no message ts: the file id names the image.
     return { messageId: fileId, ref: fileId };

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { runConsole } from "../../adapters/console/console-adapter.js";
 import { createRuntime } from "../app.js";
 import { ConfigError, parseConfig } from "../config.js";
@@ -20,25 +21,27 @@ export const consoleSubcommand: Subcommand = {
   summary: "chat with the bot in this terminal (images saved to ./out)",
   usage: USAGE,
   async run(args, io) {
-    const outIndex = args.indexOf("--out");
-    const unknown = args.filter((arg, i) => arg !== "--out" && i !== outIndex + 1);
-    if (unknown.length > 0 || (outIndex >= 0 && args[outIndex + 1] === undefined)) {
-      io.stderr(`Unknown option ${unknown[0] ?? "--out (needs a directory)"}.\n\n${USAGE}`);
+    let outDir: string;
+    try {
+      const { values } = parseArgs({ args, options: { out: { type: "string" } } });
+      outDir = resolve(values.out ?? "out");
+    } catch (error) {
+      io.stderr(`${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }
-    const outDir = resolve(outIndex >= 0 ? (args[outIndex + 1] ?? "out") : "out");
     try {
       const config = parseConfig(io.env);
       const logger = createLogger({
         level: config.logLevel === "debug" ? "debug" : "warn",
         secrets: [config.seedream.apiKey],
+        write: io.stderr,
       });
       const runtime = await createRuntime(config, { logger });
       try {
         await runConsole({
           handler: runtime.handler,
-          input: process.stdin,
-          output: process.stdout,
+          input: io.stdin ?? process.stdin,
+          print: io.stdout,
           outDir,
           cwd: process.cwd(),
         });

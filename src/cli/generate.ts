@@ -1,25 +1,32 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { extname, join } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, parseConfig } from "../config.js";
+import { fileAttachment } from "../../adapters/console/file-attachment.js";
+import { createGenerator } from "../app.js";
+import { type Config, ConfigError, parseConfig } from "../config.js";
+import { BadCommandError } from "../core/errors.js";
+import { parseCommand } from "../core/grammar.js";
 import { errorSentence } from "../core/messages.js";
-import { createSeedreamClient } from "../seedream/client.js";
+import { prepareReferences, referenceRulesFor } from "../core/references.js";
+import { checkRequest, planFor } from "../core/request-run.js";
+import { plural } from "../core/text.js";
+import { isBotError } from "../errors.js";
 import { SeedreamError } from "../seedream/errors.js";
-import type { GenerateRequest, GenerationEvent } from "../seedream/types.js";
+import { modelCapabilities } from "../seedream/models.js";
+import type { GenerationEvent } from "../seedream/types.js";
 import type { CliIo, Subcommand } from "./types.js";
 
-const USAGE = `Usage: seedream-bot generate "<prompt>" --out DIR [options]
+const USAGE = `Usage: seedream-bot generate "<prompt> [chat flags]" --out DIR [--ref FILE]...
 
-Generates images with the configured Seedream provider and writes each one to DIR the
-moment it is finished. Uses the same environment as the bot (SEEDREAM_API_KEY, …).
+Generates images with the configured Seedream provider (SEEDREAM_PROVIDER=demo needs no key) and
+writes each one to DIR the moment it is finished. Uses the same environment as the bot.
 
 Options:
   --out DIR      directory for the images (created if missing)        required
-  --ref FILE     reference image (repeat for several)
-  --n N          how many images at most (group generation)           default 1
-  --size S       2K, 4K, WIDTHxHEIGHT, …                              default: DEFAULT_SIZE or the model's
-  --model M      model id                                             default: SEEDREAM_MODEL or the provider's 4.5
-  --watermark    add the provider's "AI generated" mark               default: DEFAULT_WATERMARK`;
+  --ref FILE     reference image, checked and resized as the bot does (repeat for several)
+
+Everything else is read exactly as a chat message: --n N, --size 2K|WxH, --ar 16:9, --model 4.5,
+--seed N, --fast, --watermark / --no-watermark.`;
 
 /** Exit codes: 0 at least one image saved, 1 the generation failed, 2 bad usage or configuration. */
 export const generateCommand: Subcommand = {
@@ -28,91 +35,37 @@ export const generateCommand: Subcommand = {
   run: runGenerate,
 };
 
-interface Options {
-  prompt: string;
-  out: string;
-  refs: string[];
-  n: number;
-  size: string | undefined;
-  model: string | undefined;
-  watermark: boolean | undefined;
-}
-
 class UsageError extends Error {}
 
-function parseOptions(args: string[]): Options {
-  const { values, positionals } = parseArgs({
+interface CliArgs {
+  /** The chat text: prompt and chat flags, as a message would carry them. */
+  text: string;
+  out: string;
+  refs: string[];
+}
+
+/** `--out` and `--ref` are the CLI's own; every other word goes to the chat grammar untouched. */
+function splitArgs(args: string[]): CliArgs {
+  const { values, tokens } = parseArgs({
     args,
+    strict: false,
     allowPositionals: true,
-    options: {
-      out: { type: "string" },
-      ref: { type: "string", multiple: true },
-      n: { type: "string" },
-      size: { type: "string" },
-      model: { type: "string" },
-      watermark: { type: "boolean" },
-    },
+    tokens: true,
+    options: { out: { type: "string" }, ref: { type: "string", multiple: true } },
   });
-  // Unquoted prompts arrive as several words: take them all rather than complain.
-  const prompt = positionals.join(" ").trim();
-  if (prompt === "")
+  const own = new Set<number>();
+  for (const token of tokens) {
+    if (token.kind !== "option" || (token.name !== "out" && token.name !== "ref")) continue;
+    own.add(token.index);
+    if (token.inlineValue === false) own.add(token.index + 1);
+  }
+  const text = args.filter((_arg, index) => !own.has(index)).join(" ");
+  if (text.trim() === "")
     throw new UsageError('Give a prompt: seedream-bot generate "a red fox in snow" --out out');
-  if (!values.out) throw new UsageError("Give an output directory with --out DIR.");
-  const n = values.n === undefined ? 1 : Number(values.n);
-  if (!Number.isInteger(n) || n < 1 || n > 15)
-    throw new UsageError("--n must be a whole number from 1 to 15.");
-  return {
-    prompt,
-    out: values.out,
-    refs: values.ref ?? [],
-    n,
-    size: values.size,
-    model: values.model,
-    watermark: values.watermark,
-  };
-}
-
-const MIME_BY_EXTENSION: Record<string, string> = {
-  ".png": "image/png",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".webp": "image/webp",
-  ".gif": "image/gif",
-  ".bmp": "image/bmp",
-  ".tif": "image/tiff",
-  ".tiff": "image/tiff",
-};
-
-/** By content first (files are often misnamed), then by extension. */
-export function imageMimeType(bytes: Buffer, fileName: string): string | undefined {
-  const head = bytes.subarray(0, 12);
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return "image/jpeg";
-  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
-    return "image/png";
-  if (
-    head.subarray(0, 4).toString("latin1") === "RIFF" &&
-    head.subarray(8, 12).toString("latin1") === "WEBP"
-  ) {
-    return "image/webp";
-  }
-  if (head.subarray(0, 3).toString("latin1") === "GIF") return "image/gif";
-  if (head.subarray(0, 2).toString("latin1") === "BM") return "image/bmp";
-  const tiff = head.subarray(0, 4).toString("hex");
-  if (tiff === "49492a00" || tiff === "4d4d002a") return "image/tiff";
-  return MIME_BY_EXTENSION[extname(fileName).toLowerCase()];
-}
-
-async function referenceUri(file: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch {
-    throw new UsageError(`Cannot read reference image ${file}.`);
-  }
-  const mime = imageMimeType(bytes, file);
-  if (!mime)
-    throw new UsageError(`${file} is not an image Seedream understands (jpeg, png, webp, bmp, tiff, gif).`);
-  return `data:${mime};base64,${bytes.toString("base64")}`;
+  if (typeof values.out !== "string" || values.out === "")
+    throw new UsageError("Give an output directory with --out DIR.");
+  const refs = (values.ref ?? []).filter((ref): ref is string => typeof ref === "string");
+  return { text, out: values.out, refs };
 }
 
 const EXTENSIONS: Record<string, string> = { "image/png": "png", "image/webp": "webp" };
@@ -124,59 +77,53 @@ function describe(event: Extract<GenerationEvent, { type: "image_failed" }>): st
 }
 
 async function runGenerate(args: string[], io: CliIo): Promise<number> {
-  let options: Options;
-  let references: string[];
-  let config: ReturnType<typeof parseConfig>;
+  let cli: CliArgs;
+  let config: Config;
   try {
-    options = parseOptions(args);
+    cli = splitArgs(args);
     config = parseConfig(io.env);
-    references = await Promise.all(options.refs.map(referenceUri));
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof TypeError) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
       io.stderr(error.message);
       return 2;
     }
     throw error;
   }
-  const { seedream } = config;
-  if (seedream.provider === "demo" || seedream.apiKey === undefined) {
-    io.stderr("generate talks to a real Seedream API: set SEEDREAM_PROVIDER and SEEDREAM_API_KEY.");
-    return 2;
-  }
-  if (options.n > config.defaults.maxImages) {
-    io.stderr(`--n ${options.n} is above MAX_IMAGES_PER_REQUEST (${config.defaults.maxImages}).`);
-    return 2;
-  }
 
-  const client = createSeedreamClient({
-    provider: seedream.provider,
-    apiKey: seedream.apiKey,
-    baseUrl: seedream.baseUrl,
-    model: options.model ?? seedream.model,
-    headersTimeoutMs: seedream.headersTimeoutMs,
-    idleTimeoutMs: seedream.idleTimeoutMs,
-    maxRetries: seedream.maxRetries,
-  });
-  const request: GenerateRequest = {
-    prompt: options.prompt,
-    references,
-    maxImages: options.n,
-    size: options.size ?? config.defaults.size,
-    watermark: options.watermark ?? config.defaults.watermark,
-  };
+  const generator = createGenerator(config);
   const interrupt = io.signal ? undefined : onInterrupt();
   const signal = io.signal ?? interrupt?.signal;
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
   let saved = 0;
   try {
-    client.validate(request);
-    await mkdir(options.out, { recursive: true });
-    io.stdout(`generating ${options.n} image${options.n === 1 ? "" : "s"} with ${client.describeModel()}…`);
-    for await (const event of client.generate(request, { signal })) {
-      const label = `image ${event.type === "completed" ? "" : event.index + 1}/${options.n}`;
+    const command = parseCommand(cli.text, { defaults: config.defaults });
+    if (command.kind !== "generate") {
+      io.stderr(USAGE);
+      return 2;
+    }
+    const { params } = command;
+    const sources = cli.refs.map((file) => fileAttachment(file));
+    // The bot's one check, with the real reference count: a bad flag is reported before any file is read.
+    const request = { ...checkRequest(planFor(params), sources.length, generator) };
+    if (sources.length > 0) {
+      const references = await prepareReferences(
+        sources,
+        referenceRulesFor(modelCapabilities(request.model)),
+        {
+          maxBytes: config.limits.maxReferenceBytes,
+          timeoutMs: config.limits.referenceFetchTimeoutMs,
+          ...(signal === undefined ? {} : { signal }),
+        },
+      );
+      request.references = references.map((reference) => reference.dataUri);
+    }
+    await mkdir(cli.out, { recursive: true });
+    io.stdout(`generating ${plural(params.n, "image")} with ${generator.describeModel(request.model)}…`);
+    for await (const event of generator.generate(request, signal === undefined ? {} : { signal })) {
+      const label = `image ${event.type === "completed" ? "" : event.index + 1}/${params.n}`;
       if (event.type === "image") {
         const path = join(
-          options.out,
+          cli.out,
           `seedream-${stamp}-${event.index + 1}.${EXTENSIONS[event.mimeType] ?? "jpeg"}`,
         );
         await writeFile(path, event.bytes);
@@ -186,7 +133,7 @@ async function runGenerate(args: string[], io: CliIo): Promise<number> {
       } else if (event.type === "image_failed") {
         io.stdout(`${label} ${describe(event)}`);
       } else {
-        io.stdout(`done: ${saved} image${saved === 1 ? "" : "s"} saved`);
+        io.stdout(`done: ${plural(saved, "image")} saved`);
       }
     }
   } catch (error) {
@@ -194,10 +141,19 @@ async function runGenerate(args: string[], io: CliIo): Promise<number> {
       io.stderr(`error: ${errorSentence(error)}`);
       return error.code === "validation" ? 2 : 1;
     }
+    // The user's own mistakes (flags, reference files): the sentence the bot would say, exit 2.
+    if (error instanceof BadCommandError) {
+      io.stderr(error.reason);
+      return 2;
+    }
+    if (isBotError(error)) {
+      io.stderr(errorSentence(error));
+      return 2;
+    }
     throw error;
   } finally {
     interrupt?.dispose();
-    await client.close();
+    await generator.close?.();
   }
   if (saved === 0) {
     io.stderr("error: no image was generated.");

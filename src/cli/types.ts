@@ -1,8 +1,12 @@
+import type { Readable } from "node:stream";
+
 /** What a subcommand may touch; tests and other entry points can pass their own. */
 export interface CliIo {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
   env: Record<string, string | undefined>;
+  /** Lines typed at the terminal (`console`); default: process.stdin. */
+  stdin?: Readable;
   /** Cancels a running command; commands install their own Ctrl-C handling when absent. */
   signal?: AbortSignal;
 }

@@ -7,13 +7,12 @@ import {
 } from "../seedream/errors.js";
 import { MODEL_ALIASES, type ModelCapabilities } from "../seedream/models.js";
 import type { ImageFailureKind } from "../seedream/types.js";
+import { andList, orList, plural } from "./text.js";
 
 /**
  * Every sentence the core shows a chat user, in one place. Errors map to exactly one sentence;
  * a request id is added for support, never the API key or the API's internal message.
  */
-
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? "" : "s"}`;
 
 export function imageLabel(index: number, total: number): string {
   return `${index + 1}/${Math.max(total, index + 1)}`;
@@ -176,12 +175,7 @@ function seedreamSentence(error: SeedreamError): string {
     : SEEDREAM_SENTENCES[error.code](error);
 }
 
-const orList = (items: readonly string[]): string =>
-  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
-const andList = (items: readonly string[]): string =>
-  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 const dims = (bound: { width: number; height: number }): string => `${bound.width}x${bound.height}`;
-const imagesWord = (count: number, word = "image"): string => `${count} ${word}${count === 1 ? "" : "s"}`;
 
 function sizeSuggestion(caps: ModelCapabilities): string {
   if (caps.tiers.length > 0) {
@@ -204,14 +198,14 @@ export function validationSentence(issue: ValidationIssue): string {
     case "references_too_many":
       return caps.maxReferences === 0
         ? `${name} doesn't take reference images: remove them, or pick a 4.x model with --model 4.5.`
-        : `${name} takes at most ${imagesWord(caps.maxReferences, "reference image")} and this request has ${issue.references}: attach fewer images.`;
+        : `${name} takes at most ${plural(caps.maxReferences, "reference image")} and this request has ${issue.references}: attach fewer images.`;
     case "references_too_few":
       return `${name} edits an existing image: attach one, or reply to one, and try again.`;
     case "images_out_of_range":
       return `The number of images must be a whole number from 1 to 15 (got ${issue.images}).`;
     case "images_too_many_total": {
       const room = caps.maxTotalImages - issue.references;
-      return `${imagesWord(issue.references, "reference image")} plus ${imagesWord(issue.images, "new image")} is more than the ${caps.maxTotalImages} a request may have: ${room > 0 ? `use --n ${room} or attach fewer images` : "attach fewer images"}.`;
+      return `${plural(issue.references, "reference image")} plus ${plural(issue.images, "new image")} is more than the ${caps.maxTotalImages} a request may have: ${room > 0 ? `use --n ${room} or attach fewer images` : "attach fewer images"}.`;
     }
     case "size_unreadable":
       return issue.mixed

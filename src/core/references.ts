@@ -9,6 +9,7 @@ import {
 } from "./image-normalise.js";
 import type { Attachment, IncomingRequest } from "./ports.js";
 import type { BotStore, ImageRecord } from "./store.js";
+import { plural } from "./text.js";
 
 /**
  * Which images a request uses as references, in the order the prompt can refer to them
@@ -86,7 +87,7 @@ function pickFromGroup(
 const noSuchImage = (pick: number, count: number): string =>
   count === 0
     ? `There is no image to pick #${pick} from.`
-    : `There is no image #${pick}: that message has ${count} image${count === 1 ? "" : "s"}.`;
+    : `There is no image #${pick}: that message has ${plural(count, "image")}.`;
 
 /** Replied-to messages may carry other files; skip those declared as non-images. */
 function mayBeImage(attachment: Attachment): boolean {

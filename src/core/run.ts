@@ -14,6 +14,7 @@ import {
 } from "./messages.js";
 import type { ImagePost, OutputThread, PostedImage } from "./ports.js";
 import type { Clock, Logger, Sleep } from "./runtime.js";
+import { truncate } from "./text.js";
 
 /**
  * One generation, streamed into a thread: each image is posted the moment its event arrives,
@@ -200,9 +201,4 @@ async function deliver(
 function extension(mimeType: string): string {
   const subtype = mimeType.split("/")[1]?.split(";")[0]?.trim().toLowerCase() ?? "jpg";
   return subtype === "jpeg" ? "jpg" : subtype;
-}
-
-function truncate(text: string, limit: number): string {
-  const chars = [...text];
-  return chars.length <= limit ? text : `${chars.slice(0, limit - 1).join("")}…`;
 }

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import sharp from "sharp";
+import { plural } from "../core/text.js";
 import { SeedreamAbortedError } from "../seedream/errors.js";
 import type { Sleep } from "../seedream/retry.js";
 import type {
@@ -21,6 +22,8 @@ export interface DemoGeneratorOptions {
   validate: ImageGenerator["validate"];
   describeModel: (modelId?: string) => string;
   models?: ImageGenerator["models"];
+  /** Milliseconds before the first image (SEEDREAM_DEMO_DELAY_MS); later ones take 48–100 % of it. */
+  baseDelayMs?: number;
   /** Milliseconds before image `i` (0-based) is ready, measured from the previous one. */
   delayMs?: (index: number) => number;
   /** Probability that one image of a group (n ≥ 2) is "blocked by moderation". */
@@ -31,6 +34,10 @@ export interface DemoGeneratorOptions {
 
 const LONG_SIDE = 1024;
 
+const DEMO_DEFAULTS = { baseDelayMs: 2_500, moderationRate: 0.12 } as const satisfies Required<
+  Pick<DemoGeneratorOptions, "baseDelayMs" | "moderationRate">
+>;
+
 const sleepUntilCancelled: Sleep = (ms, signal) =>
   delay(ms, undefined, { signal }).catch((error: unknown) => {
     throw new SeedreamAbortedError("aborted", "Demo generation was cancelled.", { cause: error });
@@ -38,9 +45,11 @@ const sleepUntilCancelled: Sleep = (ms, signal) =>
 
 export function createDemoGenerator(options: DemoGeneratorOptions): ImageGenerator {
   const random = options.random ?? Math.random;
+  const base = options.baseDelayMs ?? DEMO_DEFAULTS.baseDelayMs;
+  // The real API: ~25 s to the first image at 2K, then one every 12–25 s; the demo keeps that shape.
   const delayMs =
-    options.delayMs ?? ((index) => (index === 0 ? 2_500 : 1_200 + Math.floor(random() * 1_300)));
-  const moderationRate = options.moderationRate ?? 0.12;
+    options.delayMs ?? ((index) => (index === 0 ? base : Math.floor(base * (0.48 + random() * 0.52))));
+  const moderationRate = options.moderationRate ?? DEMO_DEFAULTS.moderationRate;
   const sleep = options.sleep ?? sleepUntilCancelled;
 
   return {
@@ -113,7 +122,7 @@ async function renderPlaceholder(
 <g font-family="sans-serif" fill="white">
 <text x="50%" y="30%" font-size="${fontSize * 2}" font-weight="bold" text-anchor="middle">DEMO ${index + 1}/${count}</text>
 ${text}
-<text x="50%" y="92%" font-size="${Math.round(fontSize * 0.7)}" text-anchor="middle" fill-opacity="0.8">seedream-bot demo mode${refs ? ` · ${refs} reference${refs > 1 ? "s" : ""}` : ""} · not a Seedream image</text>
+<text x="50%" y="92%" font-size="${Math.round(fontSize * 0.7)}" text-anchor="middle" fill-opacity="0.8">seedream-bot demo mode${refs ? ` · ${plural(refs, "reference")}` : ""} · not a Seedream image</text>
 </g></svg>`;
   return sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toBuffer();
 }

@@ -44,8 +44,6 @@ export type GenerationEvent =
     }
   | { type: "completed"; usage: Usage };
 
-export type GenerationEventType = GenerationEvent["type"];
-
 /** A request in domain terms; `client.ts` turns it into the provider's wire body. */
 export interface GenerateRequest {
   prompt: string;

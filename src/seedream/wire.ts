@@ -46,7 +46,6 @@ export const wireStreamEventSchema = z.looseObject({
   error: wireErrorSchema.nullish(),
   usage: wireUsageSchema.nullish(),
 });
-export type WireStreamEvent = z.infer<typeof wireStreamEventSchema>;
 
 export const wireDataEntrySchema = z.looseObject({
   url: z.string().nullish(),
@@ -61,7 +60,6 @@ export const wireResponseSchema = z.looseObject({
   data: z.array(wireDataEntrySchema),
   usage: wireUsageSchema.nullish(),
 });
-export type WireResponse = z.infer<typeof wireResponseSchema>;
 
 export const STREAM_EVENT = {
   succeeded: "image_generation.partial_succeeded",

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256 } from "../fakes/jpeg.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { projectRoot, spawnCli } from "../helpers/child-process.js";
+import { runCliInProcess } from "../helpers/in-process-cli.js";
 
 const API_KEY = "sk-console-test-secret";
 let fake: FakeSeedream;
@@ -21,12 +22,14 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
+const env = (): Record<string, string> => ({
+  SEEDREAM_API_KEY: API_KEY,
+  SEEDREAM_BASE_URL: fake.url,
+  STORE_URL: "memory://",
+});
+
 function startConsole() {
-  return spawnCli(["console", "--out", join(dir, "out")], {
-    SEEDREAM_API_KEY: API_KEY,
-    SEEDREAM_BASE_URL: fake.url,
-    STORE_URL: "memory://",
-  });
+  return runCliInProcess(["console", "--out", join(dir, "out")], env());
 }
 
 function savedPath(line: string): string {
@@ -34,7 +37,7 @@ function savedPath(line: string): string {
   return relativePath.startsWith("/") ? relativePath : join(projectRoot, relativePath);
 }
 
-describe("console adapter (real child process, fake Seedream over HTTP)", () => {
+describe("console adapter (runCli in-process, fake Seedream over HTTP)", () => {
   it("saves each image as it arrives, then edits one with `reply N` plus a --ref file", async () => {
     fake.setScenario({ images: [{ kind: "ok" }, { kind: "ok", gate: true }] });
     const cli = startConsole();
@@ -83,5 +86,20 @@ describe("console adapter (real child process, fake Seedream over HTTP)", () => 
     await cli.waitForLine(/^image 1\/1 saved /);
     expect(fake.requests).toHaveLength(1);
     expect(await cli.exit()).toBe(0);
+  });
+});
+
+describe("console adapter (real child process)", () => {
+  it("`exit` closes the input and ends the process while stdin stays open", async () => {
+    fake.setScenario({ images: [{ kind: "ok" }] });
+    const cli = spawnCli(["console", "--out", join(dir, "exit")], env());
+    cli.send("a lighthouse at dawn");
+    await cli.waitForLine(/^image 1\/1 saved /);
+    cli.send("exit");
+    // stdin is never ended here: only `exit` can end the process.
+    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve("still running"), 10_000));
+    expect(await Promise.race([cli.exited, timeout])).toBe(0);
+    expect(cli.lines.join("\n") + cli.stderr()).not.toContain(API_KEY);
+    cli.child.kill();
   });
 });

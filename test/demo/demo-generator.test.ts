@@ -8,7 +8,7 @@ import { parseConfig } from "../../src/config.js";
 import { createDemoGenerator } from "../../src/demo/demo-generator.js";
 import { SeedreamAbortedError, SeedreamValidationError } from "../../src/seedream/errors.js";
 import type { GenerationEvent } from "../../src/seedream/types.js";
-import { spawnCli } from "../helpers/child-process.js";
+import { runCliInProcess } from "../helpers/in-process-cli.js";
 
 const noWait = async () => {};
 
@@ -89,7 +89,11 @@ describe("demo provider through the console", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("works with no API key and saves a real image", async () => {
-    const cli = spawnCli(["console", "--out", dir], { SEEDREAM_PROVIDER: "demo", STORE_URL: "memory://" });
+    const cli = runCliInProcess(["console", "--out", dir], {
+      SEEDREAM_PROVIDER: "demo",
+      SEEDREAM_DEMO_DELAY_MS: "0",
+      STORE_URL: "memory://",
+    });
     cli.send("a lighthouse at dawn");
     await cli.waitForLine(/^image 1\/1 saved /);
     expect(await cli.exit()).toBe(0);

@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { type LineWaiter, lineWaiter } from "./line-waiter.js";
 
 export const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -13,64 +14,30 @@ const cleanEnv = (env: Record<string, string>): Record<string, string> => ({
 });
 
 /** Lines of one stream, kept in order, each awaitable by pattern (seen so far or later). */
-class LineTap {
-  readonly lines: string[] = [];
-  private partial = "";
-  private readonly waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
-
-  constructor(
-    stream: Readable,
-    private readonly describe: () => string,
-  ) {
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      const parts = (this.partial + chunk).split("\n");
-      this.partial = parts.pop() ?? "";
-      for (const line of parts) this.push(line);
-    });
-  }
-
-  private push(line: string): void {
-    this.lines.push(line);
-    for (const waiter of [...this.waiters]) {
-      if (waiter.pattern.test(line)) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
-  }
-
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<string> {
-    const seen = this.lines.find((line) => pattern.test(line));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no line matching ${pattern} in:\n${this.describe()}`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        pattern,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-      });
-    });
-  }
+function tapLines(stream: Readable, describe: () => string): LineWaiter {
+  const tap = lineWaiter(describe);
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => tap.write(chunk));
+  return tap;
 }
 
-/**
- * A CLI child process whose stdout lines can be awaited one pattern at a time, so tests prove
- * ordering ("this line came before that image was sent") without sleeping.
- */
-export interface CliProcess {
-  child: ChildProcessWithoutNullStreams;
+/** A CLI run whose stdout lines can be awaited; in-process (`runCliInProcess`) or a child process. */
+export interface CliRun {
   lines: string[];
   stderr(): string;
   /** Resolves with the first line (seen so far or later) matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Types a line. */
   send(line: string): void;
+  /** Closes the input (Ctrl-D) and resolves with the exit code. */
   exit(): Promise<number | null>;
+  /** Resolves with the exit code, input left open. */
+  exited: Promise<number | null>;
+}
+
+/** The real entry point in a child process: for the one smoke test per command. */
+export interface CliProcess extends CliRun {
+  child: ChildProcessWithoutNullStreams;
 }
 
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
@@ -79,10 +46,7 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
     env: cleanEnv(env),
   });
   let err = "";
-  const stdout: LineTap = new LineTap(
-    child.stdout,
-    (): string => `${stdout.lines.join("\n")}\nstderr:\n${err}`,
-  );
+  const stdout = tapLines(child.stdout, () => `stderr:\n${err}`);
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk: string) => {
     err += chunk;
@@ -93,7 +57,7 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
     child,
     lines: stdout.lines,
     stderr: () => err,
-    waitForLine: (pattern, timeoutMs = 20_000) => stdout.waitFor(pattern, timeoutMs),
+    waitForLine: stdout.waitForLine,
     send(line) {
       child.stdin.write(`${line}\n`);
     },
@@ -101,6 +65,7 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
       child.stdin.end();
       return exited;
     },
+    exited,
   };
 }
 
@@ -135,7 +100,7 @@ export function spawnBot(env: Record<string, string>): BotProcess {
     env: cleanEnv(env),
   });
   let out = "";
-  const logs: LineTap = new LineTap(child.stderr, (): string => `${logs.lines.join("\n")}\nstdout:\n${out}`);
+  const logs = tapLines(child.stderr, () => `stdout:\n${out}`);
   child.stdout.setEncoding("utf8");
   child.stdout.on("data", (chunk: string) => {
     out += chunk;
@@ -148,14 +113,14 @@ export function spawnBot(env: Record<string, string>): BotProcess {
   return {
     child,
     logs: logs.lines,
-    waitForLog: (pattern, timeoutMs = 20_000) => logs.waitFor(pattern, timeoutMs),
+    waitForLog: (pattern, timeoutMs = 20_000) => logs.waitForLine(pattern, timeoutMs),
     async ready(timeoutMs = 30_000) {
       const failed = exited.then((exit) => {
         throw new Error(
           `the bot exited (${exit.code ?? exit.signal}) before it ran:\n${logs.lines.join("\n")}`,
         );
       });
-      await Promise.race([logs.waitFor(/seedream-bot running/, timeoutMs), failed]);
+      await Promise.race([logs.waitForLine(/seedream-bot running/, timeoutMs), failed]);
     },
     signal(signal) {
       signalledAt = Date.now();
