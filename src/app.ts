@@ -1,5 +1,8 @@
 import type { Config } from "./config.js";
+import { type CounterStore, MemoryCounters } from "./core/counters.js";
 import { createHandler, type Handler } from "./core/handler.js";
+import { openCounters } from "./core/open-counters.js";
+import type { Clock } from "./core/runtime.js";
 import type { CoreSettings } from "./core/settings.js";
 import { type BotStore, openStore } from "./core/store.js";
 import { createDemoGenerator } from "./demo/demo-generator.js";
@@ -17,6 +20,8 @@ import { prepareRequest } from "./seedream/validate.js";
 export interface BotRuntime {
   config: Config;
   store: BotStore;
+  /** Quota and usage counters, beside the store. */
+  counters: CounterStore;
   handler: Handler;
   close(): Promise<void>;
 }
@@ -27,6 +32,8 @@ export interface RuntimeOptions {
   generator?: ImageGenerator & { close?(): Promise<void> };
   /** New runs wait for `handler.recover()` (the bot calls it once its platforms are up). */
   recoverOnStart?: boolean;
+  /** The core's clock (tests stand at a quota day's last second). */
+  clock?: Clock;
 }
 
 export function createGenerator(config: Config): ImageGenerator & { close?(): Promise<void> } {
@@ -63,6 +70,8 @@ export function coreSettings(config: Config): CoreSettings {
     seedream: { provider: config.seedream.provider, model: config.seedream.model },
     defaults: config.defaults,
     limits: config.limits,
+    cost: config.cost,
+    policy: config.policy,
   };
 }
 
@@ -70,19 +79,31 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const logger = options.logger ?? silentLogger;
   const generator = options.generator ?? createGenerator(config);
   const store = await openStore(config.store.url, { ttlMs: config.store.ttlMs });
+  const clock = options.clock;
+  let counters: CounterStore;
+  if (config.store.url.startsWith("redis")) {
+    // Until the Redis counters exist each process counts on its own: quotas are per process.
+    logger.warn("quota counters are kept in memory with a Redis store: they reset on restart");
+    counters = new MemoryCounters(clock);
+  } else {
+    counters = await openCounters(config.store.url, clock === undefined ? {} : { clock });
+  }
   const handler = createHandler({
     generator,
     store,
+    counters,
     settings: coreSettings(config),
     logger,
+    ...(clock === undefined ? {} : { clock }),
     ...(options.recoverOnStart ? { recoverOnStart: true } : {}),
   });
   return {
     config,
     store,
+    counters,
     handler,
     async close() {
-      await Promise.allSettled([store.close(), generator.close?.()]);
+      await Promise.allSettled([store.close(), counters.close(), generator.close?.()]);
     },
   };
 }

@@ -53,6 +53,34 @@ const url = z
     }
   });
 
+/** A comma list (`,` or the Chinese `，`), items trimmed, empty items dropped. */
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? "")
+      .split(/[,，]/)
+      .map((item) => item.trim())
+      .filter((item) => item !== ""),
+  );
+
+const timeZone = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value === "") return "UTC";
+    try {
+      return new Intl.DateTimeFormat("en-US", { timeZone: value }).resolvedOptions().timeZone;
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be an IANA time zone such as UTC, Europe/Berlin or Asia/Shanghai",
+      });
+      return z.NEVER;
+    }
+  });
+
 const price = z
   .string()
   .optional()
@@ -65,6 +93,19 @@ const price = z
     }
     return parsed;
   });
+
+const adminIds = list.transform((items, ctx) => {
+  for (const item of items) {
+    if (!/^[a-z]+:[\w.-]+$/.test(item)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must list platform:id entries such as slack:U123,discord:456 (got "${item}")`,
+      });
+      return z.NEVER;
+    }
+  }
+  return items;
+});
 
 export const envSchema = z
   .object({
@@ -95,6 +136,13 @@ export const envSchema = z
     // it), below what nobody sends by accident: a 20 MB file is refused while it streams.
     MAX_REFERENCE_BYTES: int(15 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     REFERENCE_FETCH_TIMEOUT_MS: int(30_000, 1_000, 300_000),
+
+    QUOTA_USER_DAILY_IMAGES: int(0, 0, 1_000_000),
+    QUOTA_TEAM_DAILY_IMAGES: int(0, 0, 10_000_000),
+    QUOTA_TIMEZONE: timeZone,
+    ADMIN_USER_IDS: adminIds,
+    ALLOWED_CHANNELS: list,
+    BLOCKED_TERMS: list,
 
     STORE_URL: z.string().trim().default("sqlite://./data/seedream-bot.sqlite"),
     STORE_TTL_DAYS: int(30, 1, 3650),
@@ -200,8 +248,21 @@ export interface Config {
   /** How long SIGTERM/SIGINT lets running runs finish before they are interrupted. */
   shutdownGraceMs: number;
   cost: {
+    /** Images per user per day; 0 = no limit. */
+    userDailyImages: number;
+    /** Images per team (Slack workspace, Discord server) per day; 0 = no limit. */
+    teamDailyImages: number;
+    /** IANA zone whose midnight starts a day. */
+    timeZone: string;
     /** SEEDREAM_PRICE_PER_IMAGE: replaces the price table when set. */
     pricePerImage: Price | undefined;
+    /** `platform:userId` entries who see team totals. */
+    adminUserIds: string[];
+  };
+  policy: {
+    /** Channel ids where images may be generated; empty = everywhere. */
+    allowedChannels: string[];
+    blockedTerms: string[];
   };
   port: number;
   /** Interface PORT is bound on. */
@@ -265,7 +326,14 @@ export function parseConfig(source: Record<string, string | undefined> = process
     },
     store: { url: env.STORE_URL, ttlMs: env.STORE_TTL_DAYS * 24 * 60 * 60 * 1000 },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-    cost: { pricePerImage: env.SEEDREAM_PRICE_PER_IMAGE },
+    cost: {
+      userDailyImages: env.QUOTA_USER_DAILY_IMAGES,
+      teamDailyImages: env.QUOTA_TEAM_DAILY_IMAGES,
+      timeZone: env.QUOTA_TIMEZONE,
+      pricePerImage: env.SEEDREAM_PRICE_PER_IMAGE,
+      adminUserIds: env.ADMIN_USER_IDS,
+    },
+    policy: { allowedChannels: env.ALLOWED_CHANNELS, blockedTerms: env.BLOCKED_TERMS },
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,

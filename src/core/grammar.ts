@@ -29,7 +29,26 @@ export interface GenerationParams {
   picks: number[];
 }
 
-export type Command = { kind: "help" } | { kind: "cancel" } | { kind: "generate"; params: GenerationParams };
+/** A user's saved defaults (`settings --model 4.0 --size 2K --n 2 --no-watermark`). */
+export interface UserSettings {
+  n?: number;
+  size?: string;
+  ar?: { width: number; height: number };
+  model?: string;
+  watermark?: boolean;
+}
+
+export type SettingsCommand =
+  | { kind: "settings"; action: "show" }
+  | { kind: "settings"; action: "reset" }
+  | { kind: "settings"; action: "set"; settings: UserSettings };
+
+export type Command =
+  | { kind: "help" }
+  | { kind: "cancel" }
+  | { kind: "usage" }
+  | SettingsCommand
+  | { kind: "generate"; params: GenerationParams };
 
 export interface GrammarDefaults {
   size: string | undefined;
@@ -42,10 +61,14 @@ export interface ParseOptions {
   defaults: GrammarDefaults;
   /** `#N` is a pick only in a reply to images; elsewhere it stays in the prompt ("a sign saying #1"). */
   allowPicks?: boolean;
+  /** The user's saved settings: between the flags typed (which win) and `defaults`. */
+  user?: UserSettings;
 }
 
 const HELP_WORDS = new Set(["help", "--help", "-h", "?", "？", "帮助"]);
 const CANCEL_WORDS = new Set(["cancel", "stop", "取消"]);
+const USAGE_WORDS = new Set(["usage", "用量"]);
+const SETTINGS_WORDS = new Set(["settings", "设置"]);
 const VALUE_FLAGS = new Set(["n", "size", "ar", "model", "seed", "format"]);
 const SWITCH_FLAGS = new Set(["watermark", "no-watermark", "fast", "web"]);
 
@@ -85,12 +108,15 @@ function readFlag(token: string): FlagToken | undefined {
   return { name: (match[2] ?? "").toLowerCase(), inlineValue: match[3], ascii: match[1] === "--" };
 }
 
-export function parseCommand(text: string, options: ParseOptions): Command {
-  const trimmed = text.trim();
-  const lowered = trimmed.toLowerCase();
-  if (trimmed === "" || HELP_WORDS.has(lowered)) return { kind: "help" };
-  if (CANCEL_WORDS.has(lowered)) return { kind: "cancel" };
+interface Flags {
+  /** The text without flags and picks, as typed. */
+  prompt: string;
+  values: Map<string, string>;
+  switches: Set<string>;
+  picks: number[];
+}
 
+function readFlags(text: string, allowPicks: boolean): Flags {
   const tokens = tokenize(text);
   const values = new Map<string, string>();
   const switches = new Set<string>();
@@ -99,7 +125,7 @@ export function parseCommand(text: string, options: ParseOptions): Command {
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as Token;
-    const pick = options.allowPicks ? PICK.exec(token.text) : null;
+    const pick = allowPicks ? PICK.exec(token.text) : null;
     if (pick) {
       const value = Number((pick[1] ?? "").normalize("NFKC"));
       if (value < 1) throw new BadCommandError(`"#${value}" is not an image number: images count from #1.`);
@@ -140,35 +166,98 @@ export function parseCommand(text: string, options: ParseOptions): Command {
     )
     .join("")
     .trim();
-  if (prompt === "") throw new BadCommandError("Write a prompt describing the image you want.");
-
   if (switches.has("watermark") && switches.has("no-watermark")) {
     throw new BadCommandError("Use either --watermark or --no-watermark, not both.");
   }
+  return { prompt, values, switches, picks };
+}
+
+export function parseCommand(text: string, options: ParseOptions): Command {
+  const trimmed = text.trim();
+  const lowered = trimmed.toLowerCase();
+  if (trimmed === "" || HELP_WORDS.has(lowered)) return { kind: "help" };
+  if (CANCEL_WORDS.has(lowered)) return { kind: "cancel" };
+  if (USAGE_WORDS.has(lowered)) return { kind: "usage" };
+  const settings = parseSettings(trimmed, options.defaults.maxImages);
+  if (settings !== undefined) return settings;
+
+  const { prompt, values, switches, picks } = readFlags(text, options.allowPicks === true);
+  if (prompt === "") throw new BadCommandError("Write a prompt describing the image you want.");
+
+  const user = options.user ?? {};
   const params: GenerationParams = {
     prompt,
-    n: parseCount(values.get("n"), options.defaults.maxImages),
+    n: values.has("n")
+      ? parseCount(values.get("n"), options.defaults.maxImages)
+      : Math.min(user.n ?? 1, options.defaults.maxImages),
     watermark: switches.has("watermark")
       ? true
       : switches.has("no-watermark")
         ? false
-        : options.defaults.watermark,
+        : (user.watermark ?? options.defaults.watermark),
     fast: switches.has("fast"),
     web: switches.has("web"),
     picks,
   };
-  const ar = values.get("ar");
-  if (ar !== undefined) params.ar = readRatio(ar);
-  // The default size is a default: with --ar it would fight the ratio, so only a typed size joins it.
-  const size = readSize(values.get("size")) ?? (ar === undefined ? options.defaults.size : undefined);
-  if (size !== undefined) params.size = size;
+  const typedSize = readSize(values.get("size"));
+  const typedAr = values.get("ar");
+  if (typedSize !== undefined || typedAr !== undefined) {
+    if (typedAr !== undefined) params.ar = readRatio(typedAr);
+    // The default size is a default: with --ar it would fight the ratio, so only a typed size joins it.
+    const size = typedSize ?? (typedAr === undefined ? options.defaults.size : undefined);
+    if (size !== undefined) params.size = size;
+  } else {
+    // Nothing typed: the user's saved size or ratio, then the configured default.
+    if (user.ar !== undefined) params.ar = user.ar;
+    const size = user.size ?? (user.ar === undefined ? options.defaults.size : undefined);
+    if (size !== undefined) params.size = size;
+  }
   const model = values.get("model");
   if (model !== undefined) params.model = parseModel(model);
+  else if (user.model !== undefined) params.model = user.model;
   const format = values.get("format");
   if (format !== undefined) params.format = readFormat(format);
   const seed = values.get("seed");
   if (seed !== undefined) params.seed = parseSeed(seed);
   return { kind: "generate", params };
+}
+
+/**
+ * `settings` (show), `settings reset`, `settings --flags…` (save: the generation flags, parsed
+ * the same way). Undefined when the text is a prompt that merely starts with the word
+ * ("settings of a medieval castle").
+ */
+function parseSettings(text: string, maxImages: number): SettingsCommand | undefined {
+  const [first = ""] = text.split(/\s+/u);
+  if (!SETTINGS_WORDS.has(first.toLowerCase())) return undefined;
+  const remainder = text.slice(first.length).trim();
+  if (remainder === "") return { kind: "settings", action: "show" };
+  if (remainder.toLowerCase() === "reset") return { kind: "settings", action: "reset" };
+  const { prompt, values, switches } = readFlags(remainder, false);
+  if (values.size === 0 && switches.size === 0) return undefined;
+  if (prompt !== "") {
+    throw new BadCommandError(
+      `settings takes only flags, such as \`settings --model 4.0 --size 2K --n 2 --no-watermark\`, or \`settings reset\` ("${prompt}" is not a flag).`,
+    );
+  }
+  for (const flag of ["seed", "fast", "web", "format"]) {
+    if (values.has(flag) || switches.has(flag)) {
+      throw new BadCommandError(
+        `--${flag} can't be saved as a default: type it in the request that needs it.`,
+      );
+    }
+  }
+  const settings: UserSettings = {};
+  if (values.has("n")) settings.n = parseCount(values.get("n"), maxImages);
+  const size = readSize(values.get("size"));
+  if (size !== undefined) settings.size = size;
+  const ar = values.get("ar");
+  if (ar !== undefined) settings.ar = readRatio(ar);
+  const model = values.get("model");
+  if (model !== undefined) settings.model = parseModel(model);
+  if (switches.has("watermark")) settings.watermark = true;
+  if (switches.has("no-watermark")) settings.watermark = false;
+  return { kind: "settings", action: "set", settings };
 }
 
 function parseCount(value: string | undefined, max: number): number {

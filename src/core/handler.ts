@@ -1,12 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { ImageGenerator } from "../seedream/types.js";
+import { SETTINGS_CLEARED, settingsSaved, settingsShown } from "./cost-messages.js";
+import { type CounterStore, MemoryCounters } from "./counters.js";
 import { InterruptedError, ReferenceImageError } from "./errors.js";
 import { type FollowUpCommand, readFollowUp } from "./follow-ups.js";
-import { type GenerationParams, parseCommand } from "./grammar.js";
+import { type GenerationParams, parseCommand, type SettingsCommand, type UserSettings } from "./grammar.js";
 import { RunLimiter } from "./limits.js";
 import { cancelReply, errorSentence, resumedStatus } from "./messages.js";
+import { createPolicy } from "./policy.js";
 import type { Attachment, FollowUp, IncomingRequest, OutputThread, PlatformRestorer } from "./ports.js";
 import { createProcessLease, type ProcessLease } from "./process-lease.js";
+import { type CostSettings, Quotas, type Requester, type Reservation } from "./quotas.js";
 import { type RecoverySummary, recoverRuns } from "./recovery.js";
 import {
   checkRequest,
@@ -37,6 +41,8 @@ export interface HandlerDeps {
   generator: ImageGenerator;
   store: BotStore;
   settings: CoreSettings;
+  /** Quota and usage counters (default: in this process's memory). */
+  counters?: CounterStore;
   clock?: Clock;
   sleep?: Sleep;
   logger?: Logger;
@@ -63,6 +69,8 @@ export type { HandleOutcome, HandleResult } from "./request-run.js";
 export type Reading =
   | { kind: "help" }
   | { kind: "cancel" }
+  | { kind: "usage" }
+  | SettingsCommand
   | { kind: "generate"; params: GenerationParams; plan: Plan }
   | { kind: "mistake"; error: unknown };
 
@@ -85,6 +93,8 @@ export interface SubmitOptions {
   deliveryKey?: string | readonly string[];
   /** `read(request)` of this same request, when the adapter needed it first (not parsed again). */
   reading?: Reading;
+  /** `admit(request, reading)` of this same request, when the adapter needed it first. */
+  admission?: Admission;
 }
 
 /** What a Cancel press did. */
@@ -101,9 +111,27 @@ export interface CancelRunBy {
   isAdmin?(): Promise<boolean>;
 }
 
+/**
+ * Whether a request may spend: its reading with the user's saved settings applied, and the
+ * images it reserved against the quotas (given back, less what was delivered, when it ends).
+ * Refused: the private sentence that says why (the limit, what is left, when it resets).
+ */
+export type Admission =
+  | { granted: true; reading: Reading; reservation?: Reservation }
+  | { granted: false; message: string };
+
 export interface Handler {
-  /** Reads the command of a request without I/O: parse, model choice, every check it allows. */
-  read(request: IncomingRequest): Reading;
+  /**
+   * Reads the command of a request without I/O: parse, model choice, the channel and word
+   * policy, every check it allows. `user`: the saved settings to apply (see `admit`).
+   */
+  read(request: IncomingRequest, user?: UserSettings): Reading;
+  /**
+   * Applies the user's saved settings and reserves the request's images against the quotas:
+   * the one admission every way of starting a run goes through (`submit` calls it when not
+   * given one). An adapter calls it first only when it must know before answering publicly.
+   */
+  admit(request: IncomingRequest, reading?: Reading): Promise<Admission>;
   /** Answers a request in `thread`; resolves when it is answered (the run included). */
   submit(
     request: IncomingRequest | PendingRequest,
@@ -148,6 +176,14 @@ export function createHandler(deps: HandlerDeps): Handler {
   const logger = deps.logger ?? silentLogger;
   const statusTimers = deps.statusTimers ?? systemStatusTimers;
   const limiter = new RunLimiter(settings.limits);
+  const clock = deps.clock ?? systemClock;
+  const quotas = new Quotas(
+    deps.counters ?? new MemoryCounters(clock),
+    settings.cost ?? NO_QUOTAS,
+    settings.seedream.provider,
+    clock,
+  );
+  const policy = createPolicy(settings.policy);
   const userKey = (platform: string, userId: string) => `${platform}:${userId}`;
   const tasks = new Set<Task>();
   const closed = new Set<string>();
@@ -165,7 +201,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     store,
     settings,
     limiter,
-    clock: deps.clock ?? systemClock,
+    clock,
     sleep: deps.sleep ?? realSleep,
     newRunId: deps.newRunId ?? randomUUID,
     stopping: (platform) => closedAll || closed.has(platform),
@@ -219,17 +255,50 @@ export function createHandler(deps: HandlerDeps): Handler {
       return rejectRequest(error, thread, log, { privately: true });
     }
     log.debug("follow-up", { verb: followUp.verb, of: command.run.runId });
+    // Buttons spend like typed requests: the same quota, reserved before any Seedream call.
+    const refused = policy(request, command.params.prompt);
+    if (refused !== undefined) return rejectRequest(refused, thread, log, { privately: true });
+    const decision = await quotas.reserve(requester(request), command.params.n);
+    if (!decision.granted) {
+      log.info("follow-up refused by a quota");
+      await (thread.postEphemeral
+        ? thread.postEphemeral(decision.message)
+        : thread.postText(decision.message));
+      return { outcome: "rejected" };
+    }
     const plan = planFor(command.params);
-    return generate(runDeps, request, thread, command.params, plan, log, tracker, command.sources);
+    return spending(decision.reservation, log, () =>
+      generate(runDeps, request, thread, command.params, plan, log, tracker, command.sources),
+    );
   }
 
-  function read(request: IncomingRequest): Reading {
+  /** Runs `work` holding `reservation`, then counts what it delivered and gives back the rest. */
+  async function spending(
+    reservation: Reservation | undefined,
+    log: Logger,
+    work: () => Promise<HandleResult>,
+  ): Promise<HandleResult> {
+    let result: HandleResult | undefined;
+    try {
+      result = await work();
+      return result;
+    } finally {
+      await reservation
+        ?.settle(result?.run?.delivered ?? 0, result?.model)
+        .catch((error: unknown) => log.error("could not update the quota counters", { error }));
+    }
+  }
+
+  function read(request: IncomingRequest, user?: UserSettings): Reading {
     try {
       const command = parseCommand(request.text, {
         defaults: settings.defaults,
         allowPicks: request.replyTo !== undefined || request.continuesThread === true,
+        ...(user === undefined ? {} : { user }),
       });
       if (command.kind !== "generate") return command;
+      const refused = policy(request, command.params.prompt);
+      if (refused !== undefined) return { kind: "mistake", error: refused };
       const plan = planFor(command.params);
       // Without a reply or a thread to continue, the references are the attachments: check now.
       if (request.replyTo === undefined && request.continuesThread !== true) {
@@ -241,12 +310,46 @@ export function createHandler(deps: HandlerDeps): Handler {
     }
   }
 
+  async function admit(request: IncomingRequest, reading: Reading = read(request)): Promise<Admission> {
+    if (reading.kind !== "generate") return { granted: true, reading };
+    const saved = await store.userSettings(request.platform, request.user.id);
+    const effective = saved === undefined ? reading : read(request, saved);
+    if (effective.kind !== "generate") return { granted: true, reading: effective };
+    const decision = await quotas.reserve(requester(request), effective.params.n);
+    if (!decision.granted) return decision;
+    return { granted: true, reading: effective, reservation: decision.reservation };
+  }
+
+  async function answerSettings(request: IncomingRequest, command: SettingsCommand, log: Logger) {
+    const { platform, user } = request;
+    if (command.action === "show") return settingsShown(await store.userSettings(platform, user.id));
+    if (command.action === "reset") {
+      await store.saveUserSettings(platform, user.id, undefined);
+      return SETTINGS_CLEARED;
+    }
+    const previous = (await store.userSettings(platform, user.id)) ?? {};
+    // A new size or ratio replaces both: a saved 4K beside a new 16:9 would be a surprise.
+    const merged: UserSettings = { ...previous, ...command.settings };
+    if (command.settings.size !== undefined && command.settings.ar === undefined) delete merged.ar;
+    if (command.settings.ar !== undefined && command.settings.size === undefined) delete merged.size;
+    // Saved only if a plain request with them would pass the model's checks.
+    const probe = read(
+      { ...request, text: "settings check", attachments: [], continuesThread: false },
+      merged,
+    );
+    if (probe.kind === "mistake") throw probe.error;
+    await store.saveUserSettings(platform, user.id, merged);
+    log.info("user settings saved");
+    return settingsSaved(merged);
+  }
+
   async function answer(
     request: IncomingRequest,
     thread: OutputThread,
     reading: Reading,
     log: Logger,
     tracker: RunTracker,
+    given?: Admission,
   ): Promise<HandleResult> {
     const privately = (text: string) =>
       thread.postEphemeral ? thread.postEphemeral(text) : thread.postText(text);
@@ -259,8 +362,35 @@ export function createHandler(deps: HandlerDeps): Handler {
         return { outcome: "cancel" };
       case "mistake":
         return rejectRequest(reading.error, thread, log, { privately: true });
-      case "generate":
-        return generate(runDeps, request, thread, reading.params, reading.plan, log, tracker);
+      case "usage": {
+        const who = requester(request);
+        await privately(await quotas.usage(who, quotas.isAdmin(who) || request.user.manager === true));
+        return { outcome: "usage" };
+      }
+      case "settings":
+        try {
+          await privately(await answerSettings(request, reading, log));
+          return { outcome: "settings" };
+        } catch (error) {
+          return rejectRequest(error, thread, log, { privately: true });
+        }
+      case "generate": {
+        const admission = given ?? (await admit(request, reading));
+        if (!admission.granted) {
+          log.info("request refused by a quota");
+          await privately(admission.message);
+          return { outcome: "rejected" };
+        }
+        const { reservation } = admission;
+        if (admission.reading.kind !== "generate") {
+          await reservation?.settle(0, undefined);
+          return answer(request, thread, admission.reading, log, tracker);
+        }
+        const { params, plan } = admission.reading;
+        return spending(reservation, log, () =>
+          generate(runDeps, request, thread, params, plan, log, tracker),
+        );
+      }
     }
   }
 
@@ -313,6 +443,12 @@ export function createHandler(deps: HandlerDeps): Handler {
     options: SubmitOptions,
   ): Promise<HandleResult> {
     const log = logger.child({ platform: task.platform });
+    const unanswered = async (result: HandleResult): Promise<HandleResult> => {
+      // An admission the adapter took first: its reservation is given back whole.
+      if (options.admission?.granted)
+        await options.admission.reservation?.settle(0, undefined).catch(() => {});
+      return result;
+    };
     let built: { request: IncomingRequest; thread?: OutputThread } | undefined;
     try {
       const keys =
@@ -320,16 +456,16 @@ export function createHandler(deps: HandlerDeps): Handler {
       for (const key of keys) {
         if (await store.seen(key)) {
           log.debug(`duplicate ${task.platform} delivery ignored`, { key });
-          return { outcome: "duplicate" };
+          return unanswered({ outcome: "duplicate" });
         }
       }
       built = "build" in source ? await source.build() : { request: source };
     } catch (error) {
       log.error("request failed", { error });
       await firstThread.postText(errorSentence(error)).catch(() => {});
-      return { outcome: "failed" };
+      return unanswered({ outcome: "failed" });
     }
-    if (built === undefined || runDeps.stopping(task.platform)) return { outcome: "ignored" };
+    if (built === undefined || runDeps.stopping(task.platform)) return unanswered({ outcome: "ignored" });
     const { request } = built;
     task.userKey = userKey(request.platform, request.user.id);
     return answerIn(
@@ -337,6 +473,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       request,
       options.reading,
       log.child({ user: request.user.id }),
+      options.admission,
     );
   }
 
@@ -346,12 +483,13 @@ export function createHandler(deps: HandlerDeps): Handler {
     request: IncomingRequest,
     reading: Reading | undefined,
     log: Logger,
+    admission: Admission | undefined,
   ): Promise<HandleResult> {
     const tracker: RunTracker = {};
     return answering(thread, log, tracker, async (output) => {
       const result = request.followUp
         ? await answerFollowUp(request, request.followUp, output, log, tracker)
-        : await answer(request, output, reading ?? read(request), log, tracker);
+        : await answer(request, output, reading ?? read(request), log, tracker, admission);
       log.debug("request answered", { outcome: result.outcome, runId: result.runId });
       return result;
     });
@@ -387,6 +525,8 @@ export function createHandler(deps: HandlerDeps): Handler {
     const task: Task = { platform: source.platform };
     if (runDeps.stopping(task.platform)) {
       logger.debug("request ignored: shutting down", { platform: task.platform });
+      if (options.admission?.granted)
+        void options.admission.reservation?.settle(0, undefined).catch(() => {});
       return Promise.resolve({ outcome: "ignored" });
     }
     return track(task, () => run(task, source, thread, options));
@@ -432,6 +572,7 @@ export function createHandler(deps: HandlerDeps): Handler {
 
   return {
     read,
+    admit,
     submit,
     cancel,
     cancelRun,
@@ -497,4 +638,19 @@ function restoreReference(
       return restorer.storedImage(image).fetch(signal);
     },
   };
+}
+
+/** Quotas off, usage still counted, when the composition root gives no settings. */
+const NO_QUOTAS: CostSettings = {
+  userDailyImages: 0,
+  teamDailyImages: 0,
+  timeZone: "UTC",
+  pricePerImage: undefined,
+  adminUserIds: [],
+};
+
+function requester(request: IncomingRequest): Requester {
+  const who: Requester = { platform: request.platform, userId: request.user.id };
+  if (request.teamId !== undefined) who.teamId = request.teamId;
+  return who;
 }

@@ -49,6 +49,8 @@ export interface ReplyTo {
 export interface ChatUser {
   id: string;
   displayName: string;
+  /** The platform says this user manages the team (Discord: Manage Server): `usage` shows team totals. */
+  manager?: boolean;
 }
 
 /** An image the bot posted earlier, as recorded in the store (what `resolveStoredImage` receives). */
@@ -69,6 +71,13 @@ export interface IncomingRequest {
   /** Opaque id of the thread/channel the results go to. */
   conversationId: string;
   user: ChatUser;
+  /** Slack workspace / Discord server id: the team whose quota and totals the request counts in (none in a DM). */
+  teamId?: string;
+  /**
+   * The channel the request was made in, and for a thread its parent channel: ALLOWED_CHANNELS
+   * allows the request when one of them is listed. Absent (the console): allowed.
+   */
+  channelIds?: string[];
   /** The command text with the bot mention already removed. */
   text: string;
   attachments: Attachment[];

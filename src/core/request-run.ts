@@ -45,12 +45,16 @@ export type HandleOutcome =
   /** Recorded while the bot drains for a restart: the next process runs it. */
   | "queued"
   /** Stopped at the end of the shutdown grace: the next process continues it. */
-  | "interrupted";
+  | "interrupted"
+  | "usage"
+  | "settings";
 
 export interface HandleResult {
   outcome: HandleOutcome;
   runId?: string;
   run?: RunResult;
+  /** The model id the run used (what its images are priced as). */
+  model?: string;
 }
 
 export interface GenerateDeps {
@@ -301,7 +305,7 @@ export async function execute(
           ? "completed"
           : "failed";
       await settle(outcome === "completed" ? "done" : outcome, errorCode(run.error));
-      return { outcome, runId, run };
+      return { outcome, runId, run, model: generateRequest.model };
     } catch (error) {
       if (error instanceof InterruptedError) {
         await settle("interrupted", "the bot shut down");

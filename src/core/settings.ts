@@ -1,5 +1,7 @@
 import type { GrammarDefaults } from "./grammar.js";
 import type { RunLimits } from "./limits.js";
+import type { PolicySettings } from "./policy.js";
+import type { CostSettings } from "./quotas.js";
 
 /**
  * What the core needs to know, in its own terms. The composition root (`src/app.ts`) maps the
@@ -22,4 +24,8 @@ export interface CoreSettings {
   seedream: ModelSettings;
   defaults: GrammarDefaults;
   limits: CoreLimits;
+  /** Quotas, prices and admins; absent = no limits, usage still counted. */
+  cost?: CostSettings;
+  /** ALLOWED_CHANNELS and BLOCKED_TERMS; absent = none. */
+  policy?: PolicySettings;
 }

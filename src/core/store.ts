@@ -1,5 +1,6 @@
 import type Keyv from "keyv";
 import { StoreError } from "./errors.js";
+import type { UserSettings } from "./grammar.js";
 import type { StoredImageRef } from "./ports.js";
 import {
   canMove,
@@ -121,6 +122,10 @@ export interface BotStore {
    * across processes on Redis.
    */
   seen(key: string, ttlMs?: number): Promise<boolean>;
+  /** A user's saved defaults (`settings …`); undefined when none are saved. */
+  userSettings(platform: string, userId: string): Promise<UserSettings | undefined>;
+  /** Saves a user's defaults (kept until reset); undefined clears them. */
+  saveUserSettings(platform: string, userId: string, settings: UserSettings | undefined): Promise<void>;
   /** Resolves when the store answers (readiness); rejects naming why not. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -264,6 +269,19 @@ class KeyvBotStore implements BotStore {
     return false;
   }
 
+  async userSettings(platform: string, userId: string): Promise<UserSettings | undefined> {
+    return (await this.keyv.get<UserSettings>(settingsKey(platform, userId))) ?? undefined;
+  }
+
+  async saveUserSettings(
+    platform: string,
+    userId: string,
+    settings: UserSettings | undefined,
+  ): Promise<void> {
+    if (settings === undefined) await this.keyv.delete(settingsKey(platform, userId));
+    else await this.keyv.set(settingsKey(platform, userId), settings);
+  }
+
   async ping(): Promise<void> {
     // A closed memory or sqlite store would still answer from what it holds: say it is closed.
     if (this.closed) throw new StoreError("closed");
@@ -318,3 +336,4 @@ function withDefaults(run: RunRecord): RunRecord {
 const imageKey = (platform: string, messageId: string): string => `image:${platform}:${messageId}`;
 const conversationKey = (platform: string, conversationId: string): string =>
   `conversation:${platform}:${conversationId}`;
+const settingsKey = (platform: string, userId: string): string => `settings:${platform}:${userId}`;

@@ -55,6 +55,12 @@ describe("config", () => {
     ],
     [{ SLACK_COMMAND: "seedream" }, /^SLACK_COMMAND must be a slash command like \/seedream$/],
     [{ DISCORD_MESSAGE_CONTENT: "maybe" }, /^DISCORD_MESSAGE_CONTENT must be true or false$/],
+    [{ QUOTA_USER_DAILY_IMAGES: "-1" }, /^QUOTA_USER_DAILY_IMAGES must be a whole number from 0/],
+    [{ QUOTA_TIMEZONE: "Mars/Olympus" }, /^QUOTA_TIMEZONE must be an IANA time zone/],
+    [
+      { ADMIN_USER_IDS: "U123" },
+      /^ADMIN_USER_IDS must list platform:id entries such as slack:U123,discord:456/,
+    ],
     [
       { SEEDREAM_PRICE_PER_IMAGE: "cheap" },
       /^SEEDREAM_PRICE_PER_IMAGE must be an amount and a currency, e.g. 0.04 USD$/,
@@ -104,14 +110,35 @@ describe("config", () => {
     expect(config.discord?.messageContent).toBe(true);
   });
 
-  it("reads SEEDREAM_PRICE_PER_IMAGE", () => {
-    expect(parseConfig({ SEEDREAM_API_KEY: "k" }).cost.pricePerImage).toBeUndefined();
-    expect(
-      parseConfig({ SEEDREAM_API_KEY: "k", SEEDREAM_PRICE_PER_IMAGE: "0.04 usd" }).cost.pricePerImage,
-    ).toEqual({
-      amount: 0.04,
-      currency: "USD",
+  it("reads cost control and policy settings", () => {
+    const config = parseConfig({
+      SEEDREAM_API_KEY: "k",
+      QUOTA_USER_DAILY_IMAGES: "3",
+      QUOTA_TEAM_DAILY_IMAGES: "40",
+      QUOTA_TIMEZONE: "Europe/Berlin",
+      SEEDREAM_PRICE_PER_IMAGE: "0.04 usd",
+      ADMIN_USER_IDS: "slack:U123, discord:456",
+      ALLOWED_CHANNELS: "C1,,C2 ",
+      BLOCKED_TERMS: "gore, blood bath，血腥",
     });
+    expect(config.cost).toEqual({
+      userDailyImages: 3,
+      teamDailyImages: 40,
+      timeZone: "Europe/Berlin",
+      pricePerImage: { amount: 0.04, currency: "USD" },
+      adminUserIds: ["slack:U123", "discord:456"],
+    });
+    expect(config.policy).toEqual({
+      allowedChannels: ["C1", "C2"],
+      blockedTerms: ["gore", "blood bath", "血腥"],
+    });
+  });
+
+  it("turns quotas and policy off by default", () => {
+    const config = parseConfig({ SEEDREAM_API_KEY: "k" });
+    expect(config.cost).toMatchObject({ userDailyImages: 0, teamDailyImages: 0, timeZone: "UTC" });
+    expect(config.cost.pricePerImage).toBeUndefined();
+    expect(config.policy).toEqual({ allowedChannels: [], blockedTerms: [] });
   });
 
   it(".env.example documents exactly the variables the schema reads", () => {
