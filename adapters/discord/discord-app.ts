@@ -10,7 +10,7 @@ import { discordThread, type GestureDeps, onInteraction, onMessage, PLATFORM } f
 import { loginAndWait } from "./discord-login.js";
 import { AddressedTarget } from "./reply-targets.js";
 import { DEFAULT_DISCORD_API_URL, discordRestRequest } from "./rest.js";
-import { IMAGINE_COMMAND } from "./slash-command.js";
+import { COMMANDS } from "./slash-command.js";
 
 /** The bot's token and gateway choices (the composition root maps the app config onto it). */
 export interface DiscordSettings {
@@ -189,8 +189,8 @@ async function registerCommand(
   logger: Logger,
 ): Promise<string | undefined> {
   try {
-    if (guildId) await client.application.commands.set([IMAGINE_COMMAND], guildId);
-    else await client.application.commands.set([IMAGINE_COMMAND]);
+    if (guildId) await client.application.commands.set([...COMMANDS], guildId);
+    else await client.application.commands.set([...COMMANDS]);
     return guildId ?? "global";
   } catch (error) {
     logger.error(

@@ -1,4 +1,12 @@
-import { type Client, type Interaction, type Message, MessageFlags, MessageReferenceType } from "discord.js";
+import {
+  type ChatInputCommandInteraction,
+  type Client,
+  type Interaction,
+  type Message,
+  MessageFlags,
+  MessageReferenceType,
+  PermissionFlagsBits,
+} from "discord.js";
 import type { Handler } from "../../src/core/handler.js";
 import type { IncomingRequest, ReplyTo } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
@@ -9,7 +17,7 @@ import { missingPermissions, reportMissingPermissions } from "./discord-permissi
 import { promptFromMessage } from "./discord-text.js";
 import { DiscordThread } from "./discord-thread.js";
 import { InteractionReplyTarget, MessageReplyTarget, type ReplyTarget } from "./reply-targets.js";
-import { IMAGINE, imagineInput } from "./slash-command.js";
+import { commandText, IMAGINE, imagineInput } from "./slash-command.js";
 
 /**
  * Discord gestures → core requests: a user mention of the bot (or any DM), a reply to one of its
@@ -63,16 +71,24 @@ async function messageRequest(deps: GestureDeps, message: Message): Promise<Inco
     user: {
       id: message.author.id,
       displayName: message.member?.displayName ?? message.author.globalName ?? message.author.username,
+      manager: message.member?.permissions.has(PermissionFlagsBits.ManageGuild) === true,
     },
+    channelIds: channelIds(message.channel),
     text: promptFromMessage(message, botUserId),
     attachments: message.attachments.map((file) =>
       discordAttachment(file, { channelId: message.channelId, messageId: message.id }, deps.files),
     ),
     resolveStoredImage: (image) => storedImageAttachment(image, deps.files),
   };
+  if (message.guildId !== null) request.teamId = message.guildId;
   const replyTo = await repliedMessage(deps, message);
   if (replyTo) request.replyTo = replyTo;
   return request;
+}
+
+/** A channel, and for a thread its parent: ALLOWED_CHANNELS may list either. */
+function channelIds(channel: { id: string; isThread(): boolean; parentId?: string | null }): string[] {
+  return channel.isThread() && channel.parentId ? [channel.id, channel.parentId] : [channel.id];
 }
 
 /** The replied-to message (its images come first); undefined for forwards and plain messages. */
@@ -100,25 +116,24 @@ async function repliedMessage(deps: GestureDeps, message: Message): Promise<Repl
 }
 
 export async function onInteraction(deps: GestureDeps, interaction: Interaction): Promise<void> {
-  if (!interaction.isChatInputCommand() || interaction.commandName !== IMAGINE) return;
+  if (!interaction.isChatInputCommand()) return;
+  const text = commandText(interaction);
+  if (text !== undefined) return onPrivateCommand(deps, interaction, text);
+  if (interaction.commandName !== IMAGINE) return;
   const input = imagineInput(interaction);
-  const request: IncomingRequest = {
-    platform: PLATFORM,
-    conversationId: interaction.channelId,
-    user: {
-      id: interaction.user.id,
-      displayName:
-        interaction.inCachedGuild() && interaction.member
-          ? interaction.member.displayName
-          : (interaction.user.globalName ?? interaction.user.username),
-    },
-    text: input.text,
-    attachments: input.attachments.map((file) => discordAttachment(file, undefined, deps.files)),
-    resolveStoredImage: (image) => storedImageAttachment(image, deps.files),
-  };
+  const request = interactionRequest(deps, interaction, input.text);
+  request.attachments = input.attachments.map((file) => discordAttachment(file, undefined, deps.files));
   // help, cancel and every mistake in the command are answered privately; runs publicly.
   const reading = deps.handler.read(request);
-  const publicRun = reading.kind === "generate";
+  // Quotas before the (public) acknowledgement, so a refusal stays private. A counter read takes
+  // milliseconds, well inside the 3 s; a store error is left to the core to word.
+  const admission =
+    reading.kind === "generate"
+      ? await deps.handler.admit(request, reading).catch(() => undefined)
+      : undefined;
+  const publicRun =
+    reading.kind === "generate" &&
+    (admission === undefined || (admission.granted && admission.reading.kind === "generate"));
   const target = new InteractionReplyTarget(interaction, publicRun ? input.text : undefined, deps.logger);
   const thread = discordThread(deps, target, undefined, interaction.attachmentSizeLimit);
   const acknowledged = async () => {
@@ -132,7 +147,59 @@ export async function onInteraction(deps: GestureDeps, interaction: Interaction)
       return undefined;
     }
   };
-  await deps.handler.submit({ platform: PLATFORM, build: acknowledged }, thread, { reading });
+  await deps.handler.submit({ platform: PLATFORM, build: acknowledged }, thread, {
+    reading: admission?.granted ? admission.reading : reading,
+    ...(admission === undefined ? {} : { admission }),
+  });
+}
+
+/** `/usage` and `/settings`: answered only to the user who asked. */
+async function onPrivateCommand(
+  deps: GestureDeps,
+  interaction: ChatInputCommandInteraction,
+  text: string,
+): Promise<void> {
+  const request = interactionRequest(deps, interaction, text);
+  const target = new InteractionReplyTarget(interaction, undefined, deps.logger);
+  const thread = discordThread(deps, target, undefined);
+  const acknowledged = async () => {
+    try {
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      return { request };
+    } catch (error) {
+      deps.logger.warn(`could not acknowledge /${interaction.commandName} in time`, {
+        code: discordErrorCode(error),
+        error,
+      });
+      return undefined;
+    }
+  };
+  await deps.handler.submit({ platform: PLATFORM, build: acknowledged }, thread);
+}
+
+function interactionRequest(
+  deps: GestureDeps,
+  interaction: ChatInputCommandInteraction,
+  text: string,
+): IncomingRequest {
+  const request: IncomingRequest = {
+    platform: PLATFORM,
+    conversationId: interaction.channelId,
+    user: {
+      id: interaction.user.id,
+      displayName:
+        interaction.inCachedGuild() && interaction.member
+          ? interaction.member.displayName
+          : (interaction.user.globalName ?? interaction.user.username),
+      manager: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true,
+    },
+    channelIds: interaction.channel !== null ? channelIds(interaction.channel) : [interaction.channelId],
+    text,
+    attachments: [],
+    resolveStoredImage: (image) => storedImageAttachment(image, deps.files),
+  };
+  if (interaction.guildId !== null) request.teamId = interaction.guildId;
+  return request;
 }
 
 export function discordThread(

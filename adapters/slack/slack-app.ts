@@ -104,6 +104,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     store: options.store,
     logger,
     botUserId: identity.user_id,
+    teamId: identity.team_id,
     files: { web, fetch, token: slack.botToken, tokenHosts, logger },
     thread: { web, logger, statusIntervalMs: options.statusIntervalMs ?? SLACK_DEFAULTS.statusIntervalMs },
   };

@@ -22,6 +22,8 @@ export interface GestureDeps {
   store: BotStore;
   logger: Logger;
   botUserId: string;
+  /** The workspace (auth.test): the team whose quota the bot's requests count in. */
+  teamId: string | undefined;
   files: FileDeps;
   thread: ThreadDeps;
 }
@@ -51,14 +53,24 @@ export async function onSlashCommand(
     platform: PLATFORM,
     conversationId: channel,
     user: { id: userId, displayName: command.user_name ?? userId },
+    channelIds: [channel],
     text,
     attachments: [],
   };
+  const teamId = command.team_id ?? deps.teamId;
+  if (teamId !== undefined) request.teamId = teamId;
   const reading = deps.handler.read(request);
   // Answers until there is a thread; help, cancel and every mistake in the command stay here.
   const privateThread = new EphemeralThread(privately);
   if (reading.kind !== "generate") {
     await deps.handler.submit(request, privateThread, { reading });
+    return;
+  }
+  // Quotas before the public parent message: a refusal stays private. (A store error here is
+  // left to the core, which admits the request itself and words the failure.)
+  const admission = await deps.handler.admit(request, reading).catch(() => undefined);
+  if (admission !== undefined && (!admission.granted || admission.reading.kind !== "generate")) {
+    await deps.handler.submit(request, privateThread, { reading, admission });
     return;
   }
   // A run is public: the bot's parent message (posted only now that the command checked out) is its thread.
@@ -85,7 +97,10 @@ export async function onSlashCommand(
     });
     return { request: { ...request, conversationId: `${channel}:${parentTs}` }, thread };
   };
-  await deps.handler.submit({ platform: PLATFORM, build: openParent }, privateThread, { reading });
+  await deps.handler.submit({ platform: PLATFORM, build: openParent }, privateThread, {
+    reading: admission?.granted ? admission.reading : reading,
+    ...(admission === undefined ? {} : { admission }),
+  });
 }
 
 /**
@@ -128,10 +143,12 @@ async function mentionRequest(
     platform: PLATFORM,
     conversationId,
     user: { id: user, displayName: user },
+    channelIds: [channel],
     text: messageTextToPlain(event.text ?? "", deps.botUserId),
     attachments: await eventAttachments(event.files ?? [], deps.files),
     resolveStoredImage: (image) => storedImageAttachment(image, deps.files),
   };
   if (continuesThread) request.continuesThread = true;
+  if (deps.teamId !== undefined) request.teamId = deps.teamId;
   return request;
 }

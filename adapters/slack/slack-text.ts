@@ -10,6 +10,15 @@ export function escapeSlackText(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
+/**
+ * Escaped text for a private answer, with the core's user and channel mentions (`<@U123>`,
+ * `<#C123>`, as in usage's top list and ALLOWED_CHANNELS) left as Slack markup so they render as
+ * names. Only in private answers: an ephemeral message pings nobody.
+ */
+export function escapePrivateText(text: string): string {
+  return escapeSlackText(text).replace(/&lt;([@#][A-Z0-9]{2,})&gt;/g, "<$1>");
+}
+
 /** Undoes Slack's entity encoding of `&`, `<`, `>` (how Slack delivers characters a user typed). */
 export function decodeSlackEntities(text: string): string {
   return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");

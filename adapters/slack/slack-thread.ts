@@ -1,7 +1,7 @@
 import type { ImagePost, OutputThread, PostedImage, ThreadAddress } from "../../src/core/ports.js";
 import { truncate } from "../../src/core/text.js";
 import type { Logger } from "../../src/logger.js";
-import { escapeSlackText } from "./slack-text.js";
+import { escapePrivateText, escapeSlackText } from "./slack-text.js";
 import type { SlackWeb } from "./slack-web.js";
 
 /**
@@ -101,7 +101,7 @@ export class SlackThread implements OutputThread {
   }
 
   async postEphemeral(text: string): Promise<void> {
-    const escaped = escapeSlackText(text);
+    const escaped = escapePrivateText(text);
     const { channel, userId, threadTs, respond } = this.options;
     if (respond) {
       try {
@@ -127,7 +127,7 @@ export class EphemeralThread implements OutputThread {
   }
 
   postEphemeral(text: string): Promise<void> {
-    return this.respond(escapeSlackText(text));
+    return this.respond(escapePrivateText(text));
   }
 
   async updateStatus(): Promise<void> {}

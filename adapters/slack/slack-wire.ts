@@ -52,6 +52,7 @@ export const slashCommandSchema = z.object({
   user_id: z.string(),
   user_name: z.string().optional(),
   channel_id: z.string(),
+  team_id: z.string().optional(),
   response_url: z.string().optional(),
 });
 export type SlashCommand = z.output<typeof slashCommandSchema>;
