@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { type DiscordHandle, type StartDiscordOptions, startDiscord } from "../../adapters/discord/index.js";
-import { type BotRuntime, createRuntime } from "../../src/app.js";
+import { type BotRuntime, createRuntime, type RuntimeOptions } from "../../src/app.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { createSeedreamClient } from "../../src/seedream/client.js";
@@ -36,6 +36,7 @@ export async function startDiscordHarness(
     env?: Record<string, string>;
     fake?: FakeDiscordOptions;
     adapter?: Partial<StartDiscordOptions>;
+    runtime?: Pick<RuntimeOptions, "clock">;
   } = {},
 ): Promise<DiscordHarness> {
   const fake = await FakeDiscord.start(options.fake);
@@ -58,7 +59,7 @@ export async function startDiscordHarness(
     baseUrl: seedream.url,
     maxRetries: 0,
   });
-  const runtime = await createRuntime(config, { generator, logger });
+  const runtime = await createRuntime(config, { ...options.runtime, generator, logger });
   if (!config.discord) throw new Error("the harness config has no Discord section");
   const discord = await startDiscord({
     discord: config.discord,

@@ -1,5 +1,5 @@
 import { type SlackHandle, type StartSlackOptions, startSlack } from "../../adapters/slack/index.js";
-import { type BotRuntime, createRuntime } from "../../src/app.js";
+import { type BotRuntime, createRuntime, type RuntimeOptions } from "../../src/app.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { opsRoutes } from "../../src/ops/http.js";
@@ -37,6 +37,7 @@ export interface SlackHarness {
 export async function startSlackHarness(
   env: Record<string, string> = {},
   overrides: Partial<StartSlackOptions> = {},
+  runtimeOptions: Pick<RuntimeOptions, "clock"> = {},
 ): Promise<SlackHarness> {
   const api = await FakeSlackApi.start();
   const seedream = await startFakeSeedream();
@@ -62,7 +63,7 @@ export async function startSlackHarness(
     baseUrl: seedream.url,
     maxRetries: 0,
   });
-  const runtime = await createRuntime(config, { generator, logger });
+  const runtime = await createRuntime(config, { ...runtimeOptions, generator, logger });
   let handle: SlackHandle | undefined;
   const slackConfig = config.slack;
   if (!slackConfig) throw new Error("the harness config has no Slack section");
