@@ -132,6 +132,7 @@ export const envSchema = z
     MAX_CONCURRENT_RUNS: int(4, 1, 100),
     MAX_CONCURRENT_RUNS_PER_USER: int(1, 1, 20),
     MAX_QUEUE_LENGTH: int(20, 0, 1000),
+    MAX_QUEUED_PER_USER: int(3, 0, 1000),
     // Above the API's 10 MB so big phone photos and screenshots still work (they are re-encoded under
     // it), below what nobody sends by accident: a 20 MB file is refused while it streams.
     MAX_REFERENCE_BYTES: int(15 * 1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -241,6 +242,7 @@ export interface Config {
     maxConcurrentRuns: number;
     maxConcurrentRunsPerUser: number;
     maxQueueLength: number;
+    maxQueuedPerUser: number;
     maxReferenceBytes: number;
     referenceFetchTimeoutMs: number;
   };
@@ -321,6 +323,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       maxConcurrentRuns: env.MAX_CONCURRENT_RUNS,
       maxConcurrentRunsPerUser: env.MAX_CONCURRENT_RUNS_PER_USER,
       maxQueueLength: env.MAX_QUEUE_LENGTH,
+      maxQueuedPerUser: env.MAX_QUEUED_PER_USER,
       maxReferenceBytes: env.MAX_REFERENCE_BYTES,
       referenceFetchTimeoutMs: env.REFERENCE_FETCH_TIMEOUT_MS,
     },

@@ -31,6 +31,15 @@ export class QueueFullError extends BotError {
   }
 }
 
+/** The user already has as many requests waiting as one user may (`MAX_QUEUED_PER_USER`). */
+export class UserQueueFullError extends BotError {
+  override name = "UserQueueFullError";
+
+  constructor(message: string) {
+    super("user_queue_full", message, { userMessage: message });
+  }
+}
+
 /** The user cancelled a run, or a waiting request, of theirs. */
 export class CancelledError extends BotError {
   override name = "CancelledError";

@@ -1,16 +1,19 @@
-import { CancelledError, QueueFullError } from "./errors.js";
+import { CancelledError, QueueFullError, UserQueueFullError } from "./errors.js";
+import { userQueueFullSentence } from "./messages.js";
 
 /**
  * Admission control: at most `maxConcurrentRuns` runs at once and `maxConcurrentRunsPerUser`
  * per user; others wait in one FIFO line (skipping past a user who is at their own limit) and
- * are told their position whenever it changes. A user can cancel what they have running or
- * waiting.
+ * are told their position whenever it changes. One user may have at most `maxQueuedPerUser`
+ * requests waiting, so no one can fill the line and lock everyone else out. A user can cancel
+ * what they have running or waiting.
  */
 
 export interface RunLimits {
   maxConcurrentRuns: number;
   maxConcurrentRunsPerUser: number;
   maxQueueLength: number;
+  maxQueuedPerUser: number;
 }
 
 export interface RunTicket {
@@ -52,11 +55,19 @@ export class RunLimiter {
     return this.waiting.length;
   }
 
-  /** Resolves when the request may run; throws `QueueFullError` when the line is full. */
+  /**
+   * Resolves when the request may run; throws `UserQueueFullError` when the user already has
+   * `maxQueuedPerUser` waiting, `QueueFullError` when the line is full.
+   */
   acquire(user: string, options: AcquireOptions = {}): Promise<RunTicket> {
     const entry: Entry = { user, controller: new AbortController(), onQueued: options.onQueued };
     if (this.closedWith) return Promise.reject(this.closedWith());
     if (this.waiting.length === 0 && this.canStart(user)) return Promise.resolve(this.start(entry));
+    // A run resumed after a restart keeps its place whatever the limits say.
+    const mine = this.waiting.reduce((count, other) => count + (other.user === user ? 1 : 0), 0);
+    if (!options.resumed && mine >= this.limits.maxQueuedPerUser) {
+      return Promise.reject(new UserQueueFullError(userQueueFullSentence(mine)));
+    }
     if (!options.resumed && this.waiting.length >= this.limits.maxQueueLength) {
       return Promise.reject(
         new QueueFullError(

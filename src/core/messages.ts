@@ -38,6 +38,10 @@ export function waitingStatus(position: number): string {
     : `Waiting for a free slot: you are number ${position} in line.`;
 }
 
+export function userQueueFullSentence(waiting: number): string {
+  return `You already have ${waiting} request${waiting === 1 ? "" : "s"} waiting; this one was not queued. Send it again once one of them has started (\`cancel\` drops them all).`;
+}
+
 export const STOPPED_STATUS = "Stopped before generating (see the message below).";
 
 export function imageFailureSentence(

@@ -7,6 +7,7 @@ import {
   InterruptedError,
   QueueFullError,
   ReferenceImageError,
+  UserQueueFullError,
 } from "./errors.js";
 import type { GenerationParams } from "./grammar.js";
 import type { RunLimiter } from "./limits.js";
@@ -328,7 +329,10 @@ export async function execute(
     }
     // Never started (cancelled while waiting, the line full): a no-op if it already ended.
     await settle(error instanceof CancelledError ? "cancelled" : "failed", errorCode(error));
-    const result = await rejectRequest(error, thread, log, { privately: isCommandMistake(error) });
+    // The user's own excess request is their business alone; a full line is everyone's news.
+    const result = await rejectRequest(error, thread, log, {
+      privately: isCommandMistake(error) || error instanceof UserQueueFullError,
+    });
     return { ...result, runId };
   }
 }
@@ -403,5 +407,10 @@ function isCommandMistake(error: unknown): boolean {
 }
 
 function isUserMistake(error: unknown): boolean {
-  return isCommandMistake(error) || error instanceof ReferenceImageError || error instanceof QueueFullError;
+  return (
+    isCommandMistake(error) ||
+    error instanceof ReferenceImageError ||
+    error instanceof QueueFullError ||
+    error instanceof UserQueueFullError
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, QueueFullError } from "../../src/core/errors.js";
+import { CancelledError, QueueFullError, UserQueueFullError } from "../../src/core/errors.js";
 import { RunLimiter } from "../../src/core/limits.js";
 import { errorSentence } from "../../src/core/messages.js";
 import { SeedreamValidationError } from "../../src/seedream/errors.js";
@@ -50,8 +50,13 @@ describe("reference count limits", () => {
   });
 });
 
-function limiter(maxConcurrentRuns: number, maxConcurrentRunsPerUser: number, maxQueueLength = 10) {
-  return new RunLimiter({ maxConcurrentRuns, maxConcurrentRunsPerUser, maxQueueLength });
+function limiter(
+  maxConcurrentRuns: number,
+  maxConcurrentRunsPerUser: number,
+  maxQueueLength = 10,
+  maxQueuedPerUser = 10,
+) {
+  return new RunLimiter({ maxConcurrentRuns, maxConcurrentRunsPerUser, maxQueueLength, maxQueuedPerUser });
 }
 
 describe("run limits", () => {
@@ -109,6 +114,21 @@ describe("run limits", () => {
     expect((error as QueueFullError).userMessage).toBe(
       "The bot is busy: 1 request is already waiting. Please try again in a few minutes.",
     );
+  });
+
+  it("lets one user have at most maxQueuedPerUser waiting; others still get a place", async () => {
+    const limits = limiter(1, 1, 4, 2);
+    await limits.acquire("alice");
+    const waiting = [limits.acquire("alice"), limits.acquire("alice")];
+    const error = await limits.acquire("alice").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserQueueFullError);
+    expect((error as UserQueueFullError).userMessage).toMatch(/^You already have 2 requests waiting/);
+    const positions: number[] = [];
+    void limits.acquire("bob", { onQueued: (position) => positions.push(position) });
+    expect(positions).toEqual([3]);
+    expect(limits.waitingCount).toBe(3);
+    limits.cancel("alice");
+    await Promise.allSettled(waiting);
   });
 
   it("cancels a user's running and waiting requests, and the line moves on", async () => {

@@ -100,6 +100,19 @@ describe("/imagine", () => {
     expect(h.fake.messages.all.filter((m) => m.interactionId === state.id)).toEqual([]);
   });
 
+  it("answers a mistake only the model reveals (--seed on 4.5) privately, never in public", async () => {
+    const state = await h.fake.sendInteractionCreate({
+      name: "imagine",
+      options: { prompt: "a cat --seed 5" },
+    });
+    const answer = await h.fake.edits.waitFor((e) => e.interactionId === state.id);
+    expect(answer.content).toBe("Seedream 4.5 does not take a seed; only Seedream 3.0 and SeedEdit 3.0 do.");
+    expect(answer.flags & 64).toBe(64);
+    await h.discord.idle();
+    expect(h.seedream.requests).toEqual([]);
+    expect(h.fake.messages.all.filter((m) => m.interactionId === state.id)).toEqual([]);
+  });
+
   it("tells the user about a bad option value privately", async () => {
     const state = await h.fake.sendInteractionCreate({
       name: "imagine",

@@ -97,6 +97,18 @@ describe("mentions", () => {
     expect(h.seedream.requests).toEqual([]);
   });
 
+  it("answers a mistake only the model reveals (--seed on 4.5) privately, with nothing public", async () => {
+    const channel = "C0LATEMEN1";
+    const message = h.sender.userMessage({ text: h.mentionBot("a cat --seed 5"), channel });
+    await h.sender.deliver(message, "app_mention");
+    const [reply] = await h.api.recorder.waitFor("ephemeral", 1, { channel });
+    expect(reply).toMatchObject({ user: h.api.userId, threadTs: message.ts });
+    expect(reply?.text).toBe("Seedream 4.5 does not take a seed; only Seedream 3.0 and SeedEdit 3.0 do.");
+    await h.runtime.handler.idle("slack");
+    expect(h.api.recorder.of("message").filter((m) => m.channel === channel)).toEqual([]);
+    expect(h.seedream.requests).toEqual([]);
+  });
+
   it("ignores channel messages that don't mention the bot, and the bot's own messages", async () => {
     const channel = "C0IGNORE01";
     const chatter = h.sender.userMessage({ text: "just talking about cats", channel });

@@ -132,6 +132,17 @@ describe("slash command", () => {
     expect(h.seedream.requests).toEqual([]);
   });
 
+  it("answers a mistake only the model reveals (--seed on 4.5) privately, before any parent message", async () => {
+    const channel = "C0LATESEED";
+    const ack = await h.sender.slashCommand({ text: "a lighthouse --seed 5", channelId: channel });
+    const [reply] = await h.api.recorder.waitFor("response_url", 1, (r) => r.url === ack.responseUrl);
+    expect(reply?.responseType).toBe("ephemeral");
+    expect(reply?.text).toBe("Seedream 4.5 does not take a seed; only Seedream 3.0 and SeedEdit 3.0 do.");
+    await h.runtime.handler.idle("slack");
+    expect(h.api.recorder.of("message").filter((m) => m.channel === channel)).toEqual([]);
+    expect(h.seedream.requests).toEqual([]);
+  });
+
   it("tells the user how to add the bot when it is not in the channel", async () => {
     const channel = "C0NOTINCH1";
     h.api.setChannel(channel, { isMember: false });
