@@ -2,7 +2,7 @@ import { parseSize, wireSize } from "../seedream/validate.js";
 import { BadCommandError } from "./errors.js";
 
 /**
- * The command language: `<prompt> [--flag value]…`, `help`, `cancel`. Flags may sit anywhere;
+ * The command language: `<prompt> [--flag value]…`, `help`, `cancel`, `usage`, `settings …`. Flags may sit anywhere;
  * everything else is the prompt, kept exactly as typed (full-width spaces and Chinese
  * punctuation included) apart from the removed flags. It only parses: what a model accepts is
  * checked once, against that model, by the Seedream client's validation.

@@ -13,6 +13,8 @@ const HELP_LINES = [
   "• `--watermark` / `--no-watermark` adds or removes the “AI生成” mark.",
   "• Replying to a group of images? `#2` picks image 2 of it as the reference.",
   "• `cancel` stops your running or waiting request.",
+  "• `usage` shows your images today and this month, with the estimated cost.",
+  "• `settings --model 4.0 --size 2K --n 2 --no-watermark` saves your defaults (flags you type still win); `settings` shows them, `settings reset` clears them.",
 ];
 
 /** The help text; `models` are the versions this bot's provider serves, with what each supports. */
