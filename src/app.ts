@@ -1,10 +1,13 @@
 import type { Config } from "./config.js";
 import { type CounterStore, MemoryCounters } from "./core/counters.js";
 import { createHandler, type Handler } from "./core/handler.js";
+import { createImageBudget, type ImageBudget } from "./core/image-budget.js";
 import { openCounters } from "./core/open-counters.js";
+import { connectRedis } from "./core/redis-client.js";
 import type { Clock } from "./core/runtime.js";
 import type { CoreSettings } from "./core/settings.js";
 import { type BotStore, openStore } from "./core/store.js";
+import { isRedisUrl } from "./core/store-open.js";
 import { createDemoGenerator } from "./demo/demo-generator.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { createSeedreamClient } from "./seedream/client.js";
@@ -75,6 +78,22 @@ export function coreSettings(config: Config): CoreSettings {
   };
 }
 
+/** SEEDREAM_IMAGES_PER_MINUTE's budget: on the store's Redis when there is one, shared by every process. */
+async function openImageBudget(
+  config: Config,
+): Promise<{ budget: ImageBudget; close(): Promise<void> } | undefined> {
+  const perMinute = config.seedream.imagesPerMinute;
+  if (perMinute <= 0) return undefined;
+  const url = config.store.url;
+  const redis = isRedisUrl(url) ? await connectRedis(url) : undefined;
+  return {
+    budget: createImageBudget({ perMinute, ...(redis ? { redis } : {}) }),
+    close: async () => {
+      redis?.disconnect();
+    },
+  };
+}
+
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<BotRuntime> {
   const logger = options.logger ?? silentLogger;
   const generator = options.generator ?? createGenerator(config);
@@ -88,6 +107,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   } else {
     counters = await openCounters(config.store.url, clock === undefined ? {} : { clock });
   }
+  const budget = await openImageBudget(config).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const handler = createHandler({
     generator,
     store,
@@ -96,6 +119,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
     ...(clock === undefined ? {} : { clock }),
     ...(options.recoverOnStart ? { recoverOnStart: true } : {}),
+    ...(budget ? { imageBudget: budget.budget } : {}),
   });
   return {
     config,
@@ -104,6 +128,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     handler,
     async close() {
       await Promise.allSettled([store.close(), counters.close(), generator.close?.()]);
+      await Promise.allSettled([store.close(), generator.close?.(), budget?.close()]);
     },
   };
 }

@@ -123,6 +123,7 @@ export const envSchema = z
       .optional()
       .transform((value) => (value === "" ? undefined : value)),
     SEEDREAM_PARALLEL_REQUESTS: int(4, 1, 15),
+    SEEDREAM_IMAGES_PER_MINUTE: int(0, 0, 1_000_000),
     SEEDREAM_PRICE_PER_IMAGE: price,
     SEEDREAM_DEMO_DELAY_MS: int(2_500, 0, 60_000),
 
@@ -236,6 +237,8 @@ export interface Config {
     parallelRequests: number;
     /** Demo provider: time to the first placeholder; later ones take 48–100 % of it. */
     demoDelayMs: number;
+    /** SEEDREAM_IMAGES_PER_MINUTE: the account's image budget per minute; 0 = off. */
+    imagesPerMinute: number;
   };
   defaults: { size: string | undefined; watermark: boolean; maxImages: number };
   limits: {
@@ -313,6 +316,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       authScheme: env.SEEDREAM_AUTH_SCHEME,
       parallelRequests: env.SEEDREAM_PARALLEL_REQUESTS,
       demoDelayMs: env.SEEDREAM_DEMO_DELAY_MS,
+      imagesPerMinute: env.SEEDREAM_IMAGES_PER_MINUTE,
     },
     defaults: {
       size: env.DEFAULT_SIZE,

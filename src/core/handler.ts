@@ -5,6 +5,7 @@ import { type CounterStore, MemoryCounters } from "./counters.js";
 import { InterruptedError, ReferenceImageError } from "./errors.js";
 import { type FollowUpCommand, readFollowUp } from "./follow-ups.js";
 import { type GenerationParams, parseCommand, type SettingsCommand, type UserSettings } from "./grammar.js";
+import type { ImageBudget } from "./image-budget.js";
 import { RunLimiter } from "./limits.js";
 import { cancelReply, errorSentence, resumedStatus } from "./messages.js";
 import { createPolicy } from "./policy.js";
@@ -57,6 +58,8 @@ export interface HandlerDeps {
   recoverOnStart?: boolean;
   /** This process's claim on its runs (default: a lease on `store`). */
   lease?: ProcessLease;
+  /** SEEDREAM_IMAGES_PER_MINUTE's budget, when set. */
+  imageBudget?: ImageBudget;
 }
 
 export type { HandleOutcome, HandleResult } from "./request-run.js";
@@ -210,6 +213,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     owner: lease.info.id,
     local: new Set(),
     active: new Map(),
+    ...(deps.imageBudget ? { imageBudget: deps.imageBudget } : {}),
   };
 
   async function cancel(platform: string, userId: string): Promise<number> {

@@ -41,6 +41,9 @@ export function waitingStatus(position: number): string {
 export function userQueueFullSentence(waiting: number): string {
   return `You already have ${waiting} request${waiting === 1 ? "" : "s"} waiting; this one was not queued. Send it again once one of them has started (\`cancel\` drops them all).`;
 }
+/** SEEDREAM_IMAGES_PER_MINUTE is spent for this minute: the run waits instead of drawing a 429. */
+export const CAPACITY_STATUS =
+  "Waiting for Seedream capacity: the images-per-minute budget is spent, starting within a minute.";
 
 export const STOPPED_STATUS = "Stopped before generating (see the message below).";
 

@@ -10,8 +10,10 @@ import {
   UserQueueFullError,
 } from "./errors.js";
 import type { GenerationParams } from "./grammar.js";
+import type { ImageBudget } from "./image-budget.js";
 import type { RunLimiter } from "./limits.js";
 import {
+  CAPACITY_STATUS,
   errorSentence,
   pausedStatus,
   preparingStatus,
@@ -78,6 +80,8 @@ export interface GenerateDeps {
   local: Set<string>;
   /** The runs executing in this process, by id: the Cancel button stops one of them. */
   active: Map<string, ActiveRun>;
+  /** SEEDREAM_IMAGES_PER_MINUTE, when set: taken just before the run calls Seedream. */
+  imageBudget?: ImageBudget;
 }
 
 export interface ActiveRun {
@@ -261,6 +265,10 @@ export async function execute(
           throw error;
         }
       }
+      await deps.imageBudget?.take(missing.length, {
+        signal,
+        onWait: () => void status(CAPACITY_STATUS),
+      });
       runLog.info("run started", { n: params.n, missing: missing.length, attempt: running.attempts });
       const base = { platform: record.platform, conversationId: record.conversationId };
       const run = await runGeneration({

@@ -28,7 +28,7 @@ export async function openBackend(url: string, options: OpenBackendOptions): Pro
     const keyv = new Keyv({ namespace: NAMESPACE, throwOnErrors: true });
     return { keyv, ping: async () => {}, close: () => keyv.disconnect() };
   }
-  if (url.startsWith("redis://") || url.startsWith("rediss://")) {
+  if (isRedisUrl(url)) {
     try {
       return await openRedisBackend(url, {
         namespace: NAMESPACE,
@@ -67,6 +67,9 @@ export async function openBackend(url: string, options: OpenBackendOptions): Pro
     close: () => keyv.disconnect(),
   };
 }
+
+/** Whether STORE_URL names a Redis (shared by many processes). */
+export const isRedisUrl = (url: string): boolean => url.startsWith("redis://") || url.startsWith("rediss://");
 
 const HOW_TO_FIX =
   "Set STORE_URL to sqlite://PATH with a writable PATH, redis://HOST:PORT[/DB] of a running Redis, or memory:// (nothing then survives a restart).";

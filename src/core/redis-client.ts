@@ -1,0 +1,48 @@
+import { Redis } from "ioredis";
+import { StoreError } from "./errors.js";
+import { describe, redactUrl } from "./store-open.js";
+
+/**
+ * An ioredis connection with the bot's failure policy, for everything on Redis except keyv's
+ * records (which @keyv/redis keeps on node-redis): the image budget, and the queue and counters
+ * that follow. While Redis is away commands fail at once (no offline queue) so a request gets
+ * an answer instead of hanging; the connection keeps retrying with a capped backoff and resumes
+ * by itself.
+ */
+export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis> {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(100 * 2 ** times, 2000),
+    lazyConnect: false,
+  });
+  // Failures reach callers through the commands they break; this keeps each reconnect
+  // attempt's error event from crashing the process.
+  client.on("error", () => {});
+  try {
+    await whenReady(client, timeoutMs);
+  } catch (error) {
+    client.disconnect();
+    throw new StoreError(
+      `Cannot open the store at STORE_URL=${redactUrl(url)}: cannot connect to Redis (${describe(error)}).`,
+      { cause: error },
+    );
+  }
+  return client;
+}
+
+/** Resolves once `client` is ready, or rejects after `timeoutMs`. */
+async function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off("ready", onReady);
+      reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once("ready", onReady);
+  });
+}
