@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CounterStore } from "../../src/core/counters.js";
 import { openCounters } from "../../src/core/open-counters.js";
+import { describeRedis, redisAvailable, useRedis } from "../helpers/redis-server.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 let dir: string;
@@ -20,10 +21,17 @@ const clock = { t: 1_800_000_000_000, now: () => clock.t };
 const user = { group: "day:2027-01-15:slack", field: "user:U1" };
 const team = { group: "day:2027-01-15:slack:T1", field: "total" };
 
-describe.each([
+// The same contract on Redis, when this run has one (the global setup says loudly when not).
+const redis = redisAvailable ? useRedis() : undefined;
+
+const backends: Array<[string, () => string]> = [
   ["memory://", () => "memory://"],
   ["sqlite://", () => `sqlite://${join(dir, `counters-${++files}.sqlite`)}`],
-])("counters on %s", (_name, url) => {
+];
+if (redis) backends.push(["redis://", () => redis.url()]);
+
+describe.each(backends)("counters on %s", (name, url) => {
+  if (name === "redis://") beforeEach(() => redis?.flush());
   let counters: CounterStore;
   const open = async (at = url()) => {
     counters = await openCounters(at, { clock });
@@ -127,6 +135,23 @@ describe("sqlite counters", () => {
   });
 
   it("names the store it cannot use", async () => {
-    await expect(openCounters("redis://localhost")).rejects.toThrow(/STORE_URL=redis:\/\/localhost/);
+    await expect(openCounters("postgres://localhost")).rejects.toThrow(/STORE_URL=postgres:\/\/localhost/);
+  });
+});
+
+describeRedis("redis counters", () => {
+  it("stay atomic between two connections to one Redis (two bot processes), and survive a reconnect", async () => {
+    await redis?.flush();
+    const url = redis?.url() ?? "";
+    const a = await openCounters(url, { clock });
+    const b = await openCounters(url, { clock });
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).reserve([{ ...user, limit: 5 }], 1, DAY)),
+    );
+    expect(results.filter((result) => result.granted)).toHaveLength(5);
+    await Promise.all([a.close(), b.close()]);
+    const again = await openCounters(url, { clock });
+    expect(await again.read([user])).toEqual([5]);
+    await again.close();
   });
 });

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGenerator } from "../../src/app.js";
 import { parseConfig } from "../../src/config.js";
 import { CancelledError, StoreUnavailableError } from "../../src/core/errors.js";
 import { createHandler } from "../../src/core/handler.js";
@@ -9,6 +8,9 @@ import { createImageBudget, type ImageBudget } from "../../src/core/image-budget
 import { CAPACITY_STATUS } from "../../src/core/messages.js";
 import { connectRedis } from "../../src/core/redis-client.js";
 import { openStore } from "../../src/core/store.js";
+import { createDemoGenerator } from "../../src/demo/demo-generator.js";
+import { resolveProvider } from "../../src/seedream/providers.js";
+import { prepareRequest } from "../../src/seedream/validate.js";
 import { describeRedis, describeRedisServer, startRedisServer, useRedis } from "../helpers/redis-server.js";
 import { incoming } from "./harness.js";
 import { RecordingThread } from "./recording-thread.js";
@@ -73,8 +75,16 @@ describe("image budget in one process", () => {
   it("a run over the budget says it waits for Seedream capacity, then runs", async () => {
     const config = parseConfig({ SEEDREAM_PROVIDER: "demo", STORE_URL: "memory://" });
     const store = await openStore("memory://", { ttlMs: 60_000 });
+    const ark = resolveProvider("ark");
     const handler = createHandler({
-      generator: createGenerator(config),
+      // The demo generator, fast and without its random moderation blocks.
+      generator: createDemoGenerator({
+        validate: (request, references) =>
+          prepareRequest(request, { provider: ark, defaultModel: ark.defaultModel }, references),
+        describeModel: () => "Demo",
+        moderationRate: 0,
+        delayMs: () => 20,
+      }),
       store,
       settings: config,
       imageBudget: createImageBudget({ perMinute: 2, windowSeconds: 1 }),

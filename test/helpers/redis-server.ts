@@ -15,9 +15,9 @@ export { freePort };
 
 export const redisTarget = inject("redis");
 /** `describe` for suites that need any Redis. */
-export const describeRedis = describe.skipIf(
-  redisTarget.url === undefined && redisTarget.binary === undefined,
-);
+/** Whether this run has a Redis (the global setup said so loudly when not). */
+export const redisAvailable = redisTarget.url !== undefined || redisTarget.binary !== undefined;
+export const describeRedis = describe.skipIf(!redisAvailable);
 /** `describe` for suites that stop and restart Redis themselves (they need the binary). */
 export const describeRedisServer = describe.skipIf(redisTarget.binary === undefined);
 
@@ -119,7 +119,7 @@ export async function startRedisServer(binary = redisTarget.binary): Promise<Red
  * Gives the suite a Redis: its own server, or a database of its own on `REDIS_URL` (picked
  * by INCR on database 0 so parallel suites never share one, then flushed).
  */
-export function useRedis(): { url(): string } {
+export function useRedis(): { url(): string; flush(): Promise<void> } {
   let url: string | undefined;
   let server: RedisServer | undefined;
   beforeAll(async () => {
@@ -141,10 +141,17 @@ export function useRedis(): { url(): string } {
   afterAll(async () => {
     await server?.dispose();
   });
+  const current = (): string => {
+    if (url === undefined) throw new Error("useRedis(): the suite's beforeAll has not run");
+    return url;
+  };
   return {
-    url() {
-      if (url === undefined) throw new Error("useRedis(): the suite's beforeAll has not run");
-      return url;
+    url: current,
+    /** Empties the suite's database (between tests that reuse key names). */
+    async flush() {
+      const admin = new Redis(current(), { maxRetriesPerRequest: 1 });
+      await admin.flushdb();
+      await admin.quit();
     },
   };
 }
