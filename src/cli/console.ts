@@ -14,6 +14,7 @@ const USAGE = [
   "flags (`help` lists them), attach files with --ref FILE, edit image N of the last run with",
   "`reply N <text>`. Images are saved under DIR (default ./out) as they arrive.",
   "SEEDREAM_PROVIDER=demo works without an API key.",
+  "Not durable: runs in progress end with the console (the chat bot's runs survive restarts).",
 ].join("\n");
 
 /** `seedream-bot console`: the first adapter, and the proof that the core is platform-neutral. */

@@ -564,6 +564,11 @@ export function createHandler(deps: HandlerDeps): Handler {
 
   async function drain(graceMs: number): Promise<void> {
     draining = true;
+    logger.info("shutting down: new runs wait for the next process", {
+      graceMs,
+      running: limiter.runningCount,
+      waiting: limiter.waitingCount,
+    });
     limiter.closeLine(() => new InterruptedError());
     const interrupt = setTimeout(() => limiter.abortRunning(() => new InterruptedError()), graceMs);
     try {

@@ -1,4 +1,4 @@
-import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
+import type { ImagePost, OutputThread, PostedImage, ThreadAddress } from "../../src/core/ports.js";
 
 /**
  * An `OutputThread` that records everything posted to it, in order. Adapter tests may reuse it
@@ -30,6 +30,8 @@ export interface RecordingThreadOptions {
   failImagePosts?: number;
   /** A `ref` returned with every posted image, derived from its message id. */
   refFor?: (messageId: string) => string;
+  /** Where the thread is (makes its runs resumable after a restart). */
+  address?: ThreadAddress;
 }
 
 interface Waiter {
@@ -53,6 +55,10 @@ export class RecordingThread implements OutputThread {
     if (options.ephemeral) {
       this.postEphemeral = async (text) => this.record({ kind: "ephemeral", text });
     }
+  }
+
+  address(): ThreadAddress | undefined {
+    return this.options.address;
   }
 
   async postText(text: string): Promise<void> {
