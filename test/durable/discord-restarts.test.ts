@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { referenceBytes, sha256, solidPng } from "../discord/harness.js";
-import { type DiscordFleet, startDiscordFleet } from "./harness.js";
+import { type DiscordFleet, startDiscordFleet, WAIT } from "./harness.js";
 
 /**
  * Durable runs on Discord, end to end: real bot processes (discord.js on the fake gateway and
@@ -14,8 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet?.close();
 });
-
-const WAIT = { timeoutMs: 20_000 };
 
 it("kill -9 after image 1: after the restart the same status is edited, the channel told once, the rest arrive with the same reference", async () => {
   fleet.freshStore();

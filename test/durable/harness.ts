@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeDiscord } from "../fakes/discord.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { FakeSlackApi } from "../fakes/slack-api.js";
 import { SlackEventSender } from "../fakes/slack-events.js";
+import type { MessageUpdate, PostedMessage, RecordedUpload } from "../fakes/slack-recorder.js";
 import { type BotProcess, spawnBot } from "../helpers/child-process.js";
+import { freePort } from "../helpers/redis-server.js";
 
 /**
  * Real bot processes against the fakes, sharing one sqlite store in a temp dir, so a test can
@@ -17,14 +18,8 @@ import { type BotProcess, spawnBot } from "../helpers/child-process.js";
 export const SEEDREAM_KEY = "sk-durable-test-secret-0123456789";
 export const SIGNING_SECRET = "durable-signing-secret-0123456789abcdef";
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
-}
+/** Long enough for a bot process to start and act; only a guard for failing tests. */
+export const WAIT = { timeoutMs: 20_000 };
 
 export interface RunningBot {
   bot: BotProcess;
@@ -84,6 +79,19 @@ export interface SlackFleet extends BotFleet {
   api: FakeSlackApi;
   /** Signed deliveries to a bot started by `start`. */
   sender(bot: RunningBot): SlackEventSender;
+  uploads(channel: string): RecordedUpload[];
+  /** Upload titles ("1/3") in a channel, in order. */
+  titles(channel: string): Array<string | undefined>;
+  /** Messages the bots posted in a channel, in order. */
+  botMessages(channel: string): PostedMessage[];
+  updates(channel: string, ts: string): MessageUpdate[];
+  /**
+   * Image `n` is delivered and recorded: the status says so only after the store has it (an
+   * image posted in the instant between the upload and that write would be posted again).
+   */
+  delivered(channel: string, n: number, total: number): Promise<unknown>;
+  /** `max_images` of the fake Seedream's request `number`. */
+  maxImages(number: number): number | undefined;
 }
 
 export async function startSlackFleet(): Promise<SlackFleet> {
@@ -96,11 +104,26 @@ export async function startSlackFleet(): Promise<SlackFleet> {
     }),
     () => api.close(),
   );
+  const { recorder } = api;
   return {
     ...base,
     api,
     sender: ({ port }) =>
       new SlackEventSender({ appUrl: `http://127.0.0.1:${port}`, signingSecret: SIGNING_SECRET, api }),
+    uploads: (channel) => recorder.of("upload").filter((upload) => upload.channel === channel),
+    titles: (channel) =>
+      recorder
+        .of("upload")
+        .filter((upload) => upload.channel === channel)
+        .map((upload) => upload.title),
+    botMessages: (channel) => recorder.of("message").filter((message) => message.channel === channel),
+    updates: (channel, ts) =>
+      recorder.of("update").filter((update) => update.channel === channel && update.ts === ts),
+    delivered: (channel, n, total) =>
+      recorder.waitFor("update", 1, { channel, text: new RegExp(`${n}/${total} done`) }, WAIT),
+    maxImages: (number) =>
+      (base.seedream.requests[number]?.body?.sequential_image_generation_options as { max_images?: number })
+        ?.max_images,
   };
 }
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RecordedUpload } from "../fakes/slack-recorder.js";
-import { type SlackFleet, startSlackFleet } from "./harness.js";
+import { type SlackFleet, startSlackFleet, WAIT } from "./harness.js";
 
 /**
  * Crashes on Slack, end to end: real bot processes (HTTP mode, Bolt) on one sqlite store, the
@@ -15,24 +14,6 @@ afterAll(async () => {
   await fleet?.close();
 });
 
-const WAIT = { timeoutMs: 20_000 };
-const uploads = (channel: string): RecordedUpload[] =>
-  fleet.api.recorder.of("upload").filter((upload) => upload.channel === channel);
-const titles = (channel: string) => uploads(channel).map((upload) => upload.title);
-const botMessages = (channel: string) =>
-  fleet.api.recorder.of("message").filter((message) => message.channel === channel);
-const updates = (channel: string, ts: string) =>
-  fleet.api.recorder.of("update").filter((update) => update.channel === channel && update.ts === ts);
-/**
- * Image `n` is delivered and recorded: the status says so only after the store has it (an
- * image posted in the instant between the upload and that write would be posted again).
- */
-const delivered = (channel: string, n: number, total: number) =>
-  fleet.api.recorder.waitFor("update", 1, { channel, text: new RegExp(`${n}/${total} done`) }, WAIT);
-const maxImages = (request: number) =>
-  (fleet.seedream.requests[request]?.body?.sequential_image_generation_options as { max_images?: number })
-    ?.max_images;
-
 describe("a crash (kill -9)", () => {
   it("after image 1: the restart tells the thread once, edits the same status and delivers the rest", async () => {
     fleet.freshStore();
@@ -42,23 +23,23 @@ describe("a crash (kill -9)", () => {
     const sender = fleet.sender(first);
     const message = sender.userMessage({ channel, text: `<@${fleet.api.botUserId}> three cats --n 3` });
     await sender.deliver(message, "app_mention");
-    await delivered(channel, 1, 3);
+    await fleet.delivered(channel, 1, 3);
     await first.bot.kill();
-    const [status] = botMessages(channel);
+    const [status] = fleet.botMessages(channel);
     expect(status?.text).toMatch(/Generating 3 images/);
 
     fleet.seedream.setScenario({});
     await fleet.start();
     await fleet.api.recorder.waitFor("upload", 3, { channel }, WAIT);
     await fleet.api.recorder.waitFor("update", 1, { channel, ts: status?.ts, text: /Done: 3 of 3/ }, WAIT);
-    expect(titles(channel)).toEqual(["1/3", "2/3", "3/3"]);
-    const told = botMessages(channel).filter((posted) => /The bot restarted/.test(posted.text ?? ""));
+    expect(fleet.titles(channel)).toEqual(["1/3", "2/3", "3/3"]);
+    const told = fleet.botMessages(channel).filter((posted) => /The bot restarted/.test(posted.text ?? ""));
     expect(told.map((posted) => posted.text)).toEqual([
       "The bot restarted while making your images: 1 of 3 were delivered. Making the other 2 now.",
     ]);
     // The status message is edited, not posted again.
-    expect(botMessages(channel).map((posted) => posted.ts)).toEqual([status?.ts, told[0]?.ts]);
-    expect(maxImages(1)).toBe(2);
+    expect(fleet.botMessages(channel).map((posted) => posted.ts)).toEqual([status?.ts, told[0]?.ts]);
+    expect(fleet.maxImages(1)).toBe(2);
   });
 
   it("MAX_CONCURRENT_RUNS=1, A running and B waiting: after the restart A starts again and B runs and delivers", async () => {
@@ -92,8 +73,8 @@ describe("a crash (kill -9)", () => {
       },
       WAIT,
     );
-    const [parentB] = botMessages(channelB);
-    const statusB = updates(channelB, parentB?.ts ?? "").map((update) => update.text ?? "");
+    const [parentB] = fleet.botMessages(channelB);
+    const statusB = fleet.updates(channelB, parentB?.ts ?? "").map((update) => update.text ?? "");
     expect(statusB.some((text) => /resumed after a restart/.test(text))).toBe(true);
     await fleet.api.recorder.waitFor("update", 1, { channel: channelB, text: /Done: image delivered/ }, WAIT);
   });
@@ -104,13 +85,13 @@ describe("a crash (kill -9)", () => {
     fleet.seedream.setScenario({ images: [{ kind: "ok" }, { kind: "ok", gate: true }, { kind: "ok" }] });
     const first = await fleet.start();
     await fleet.sender(first).slashCommand({ text: "three boats --n 3", channelId: channel });
-    await delivered(channel, 1, 3);
+    await fleet.delivered(channel, 1, 3);
     await first.bot.kill();
 
     // The continuation delivers image 2/3, then its process dies too.
     fleet.seedream.setScenario({ images: [{ kind: "ok" }, { kind: "ok", gate: true }] });
     const second = await fleet.start();
-    await delivered(channel, 2, 3);
+    await fleet.delivered(channel, 2, 3);
     await second.bot.kill();
 
     const third = await fleet.start();
@@ -122,8 +103,8 @@ describe("a crash (kill -9)", () => {
     );
     await third.bot.waitForLog(/recovery finished/);
     expect(fleet.seedream.requests).toHaveLength(2);
-    expect(titles(channel)).toEqual(["1/3", "2/3"]);
-    const [parent] = botMessages(channel);
-    expect(updates(channel, parent?.ts ?? "").at(-1)?.text).toMatch(/Stopped: 2 of 3 images delivered/);
+    expect(fleet.titles(channel)).toEqual(["1/3", "2/3"]);
+    const [parent] = fleet.botMessages(channel);
+    expect(fleet.updates(channel, parent?.ts ?? "").at(-1)?.text).toMatch(/Stopped: 2 of 3 images delivered/);
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RecordedUpload } from "../fakes/slack-recorder.js";
-import { type SlackFleet, startSlackFleet } from "./harness.js";
+import { type SlackFleet, startSlackFleet, WAIT } from "./harness.js";
 
 /**
  * Deploys on Slack, end to end: real bot processes (HTTP mode, Bolt) on one sqlite store, the
@@ -14,18 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet?.close();
 });
-
-const WAIT = { timeoutMs: 20_000 };
-const uploads = (channel: string): RecordedUpload[] =>
-  fleet.api.recorder.of("upload").filter((upload) => upload.channel === channel);
-const titles = (channel: string) => uploads(channel).map((upload) => upload.title);
-const botMessages = (channel: string) =>
-  fleet.api.recorder.of("message").filter((message) => message.channel === channel);
-const updates = (channel: string, ts: string) =>
-  fleet.api.recorder.of("update").filter((update) => update.channel === channel && update.ts === ts);
-const maxImages = (request: number) =>
-  (fleet.seedream.requests[request]?.body?.sequential_image_generation_options as { max_images?: number })
-    ?.max_images;
 
 describe("a deploy (SIGTERM)", () => {
   it("lets a run finish within the grace: all 3 images delivered 1.5 s apart, then exit 0", async () => {
@@ -51,11 +38,11 @@ describe("a deploy (SIGTERM)", () => {
 
     const exit = await first.bot.exited;
     expect(exit.code).toBe(0);
-    expect(titles(channel)).toEqual(["1/3", "2/3", "3/3"]);
+    expect(fleet.titles(channel)).toEqual(["1/3", "2/3", "3/3"]);
     expect(exit.afterSignalMs).toBeLessThan(15_000);
-    const [parent] = botMessages(channel);
-    expect(updates(channel, parent?.ts ?? "").at(-1)?.text).toMatch(/Done: 3 of 3 images delivered/);
-    expect(uploads(late)).toEqual([]);
+    const [parent] = fleet.botMessages(channel);
+    expect(fleet.updates(channel, parent?.ts ?? "").at(-1)?.text).toMatch(/Done: 3 of 3 images delivered/);
+    expect(fleet.uploads(late)).toEqual([]);
     console.warn(`durable: exit ${exit.afterSignalMs} ms after SIGTERM with a run finishing (grace 15 s)`);
 
     // The next process starts it, in the same status message.
@@ -67,7 +54,7 @@ describe("a deploy (SIGTERM)", () => {
       "a late owl",
     ]);
     await fleet.api.recorder.waitFor("update", 1, { channel: late, text: /Done: image delivered/ }, WAIT);
-    const lateUpdates = updates(late, queued?.ts ?? "");
+    const lateUpdates = fleet.updates(late, queued?.ts ?? "");
     expect(lateUpdates.some((update) => /resumed after a restart/.test(update.text ?? ""))).toBe(true);
   });
 
@@ -85,12 +72,12 @@ describe("a deploy (SIGTERM)", () => {
     expect(exit.code).toBe(0);
     expect(exit.afterSignalMs).toBeLessThan(7000);
     expect(exit.afterSignalMs).toBeGreaterThanOrEqual(2000);
-    expect(titles(channel)).toEqual(["1/3"]);
+    expect(fleet.titles(channel)).toEqual(["1/3"]);
     console.warn(`durable: exit ${exit.afterSignalMs} ms after SIGTERM past the grace (2 s)`);
 
     fleet.seedream.setScenario({});
     await fleet.start();
-    const [parent] = botMessages(channel);
+    const [parent] = fleet.botMessages(channel);
     const [told] = await fleet.api.recorder.waitFor(
       "message",
       1,
@@ -100,15 +87,15 @@ describe("a deploy (SIGTERM)", () => {
     expect(told?.threadTs).toBe(parent?.ts);
     await fleet.api.recorder.waitFor("upload", 3, { channel }, WAIT);
     await fleet.api.recorder.waitFor("update", 1, { channel, ts: parent?.ts, text: /Done: 3 of 3/ }, WAIT);
-    expect(titles(channel)).toEqual(["1/3", "2/3", "3/3"]);
+    expect(fleet.titles(channel)).toEqual(["1/3", "2/3", "3/3"]);
     // The continuation asked for the 2 missing images only, with the same prompt.
     expect(fleet.seedream.requests.map((request) => request.body?.prompt)).toEqual([
       "three owls",
       "three owls",
     ]);
-    expect(maxImages(1)).toBe(2);
+    expect(fleet.maxImages(1)).toBe(2);
     // One thread: the parent (the status), the one message telling what happened; nothing re-posted.
-    expect(botMessages(channel).map((message) => message.ts)).toEqual([parent?.ts, told?.ts]);
+    expect(fleet.botMessages(channel).map((message) => message.ts)).toEqual([parent?.ts, told?.ts]);
   });
 
   it("a second signal exits at once, without waiting for the grace", async () => {
