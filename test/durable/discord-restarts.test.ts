@@ -1,11 +1,13 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { referenceBytes, sha256, solidPng } from "../discord/harness.js";
-import { type DiscordFleet, startDiscordFleet, WAIT } from "./harness.js";
+import { type DiscordFleet, DURABLE_TIMEOUTS, startDiscordFleet, WAIT } from "./harness.js";
 
 /**
  * Durable runs on Discord, end to end: real bot processes (discord.js on the fake gateway and
  * REST) on one sqlite store; a kill -9 mid-run and a restart.
  */
+
+vi.setConfig(DURABLE_TIMEOUTS);
 
 let fleet: DiscordFleet;
 beforeAll(async () => {

@@ -18,8 +18,14 @@ import { freePort } from "../helpers/redis-server.js";
 export const SEEDREAM_KEY = "sk-durable-test-secret-0123456789";
 export const SIGNING_SECRET = "durable-signing-secret-0123456789abcdef";
 
-/** Long enough for a bot process to start and act; only a guard for failing tests. */
-export const WAIT = { timeoutMs: 20_000 };
+/** Long enough for a bot process to start and act on a loaded machine; only a guard for failing tests. */
+export const WAIT = { timeoutMs: 45_000 };
+
+/**
+ * Each of these tests starts two or three bot processes (a few seconds each, far more when the
+ * machine is busy): vitest's 30 s default is for in-process tests.
+ */
+export const DURABLE_TIMEOUTS = { testTimeout: 120_000, hookTimeout: 60_000 } as const;
 
 export interface RunningBot {
   bot: BotProcess;

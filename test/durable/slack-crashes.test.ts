@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SlackFleet, startSlackFleet, WAIT } from "./harness.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { DURABLE_TIMEOUTS, type SlackFleet, startSlackFleet, WAIT } from "./harness.js";
 
 /**
  * Crashes on Slack, end to end: real bot processes (HTTP mode, Bolt) on one sqlite store, the
  * fake Slack and the fake Seedream in this process, kill -9 mid-run, restarts.
  */
+
+vi.setConfig(DURABLE_TIMEOUTS);
 
 let fleet: SlackFleet;
 beforeAll(async () => {

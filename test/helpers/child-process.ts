@@ -114,7 +114,7 @@ export function spawnBot(env: Record<string, string>): BotProcess {
     child,
     logs: logs.lines,
     waitForLog: (pattern, timeoutMs = 20_000) => logs.waitForLine(pattern, timeoutMs),
-    async ready(timeoutMs = 30_000) {
+    async ready(timeoutMs = 60_000) {
       const failed = exited.then((exit) => {
         throw new Error(
           `the bot exited (${exit.code ?? exit.signal}) before it ran:\n${logs.lines.join("\n")}`,
