@@ -64,6 +64,7 @@ export function createGenerator(config: Config): ImageGenerator & { close?(): Pr
     maxRetries: seedream.maxRetries,
     authScheme: seedream.authScheme,
     parallelRequests: seedream.parallelRequests,
+    imageHosts: seedream.imageHosts,
   });
 }
 

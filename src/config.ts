@@ -124,6 +124,15 @@ export const envSchema = z
       .transform((value) => (value === "" ? undefined : value)),
     SEEDREAM_PARALLEL_REQUESTS: int(4, 1, 15),
     SEEDREAM_IMAGES_PER_MINUTE: int(0, 0, 1_000_000),
+    SEEDREAM_IMAGE_HOSTS: z
+      .string()
+      .optional()
+      .transform((value) =>
+        (value ?? "")
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ""),
+      ),
     SEEDREAM_PRICE_PER_IMAGE: price,
     SEEDREAM_DEMO_DELAY_MS: int(2_500, 0, 60_000),
 
@@ -239,6 +248,8 @@ export interface Config {
     demoDelayMs: number;
     /** SEEDREAM_IMAGES_PER_MINUTE: the account's image budget per minute; 0 = off. */
     imagesPerMinute: number;
+    /** SEEDREAM_IMAGE_HOSTS: more hosts `response_format: url` images may come from. */
+    imageHosts: string[];
   };
   defaults: { size: string | undefined; watermark: boolean; maxImages: number };
   limits: {
@@ -317,6 +328,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       parallelRequests: env.SEEDREAM_PARALLEL_REQUESTS,
       demoDelayMs: env.SEEDREAM_DEMO_DELAY_MS,
       imagesPerMinute: env.SEEDREAM_IMAGES_PER_MINUTE,
+      imageHosts: env.SEEDREAM_IMAGE_HOSTS,
     },
     defaults: {
       size: env.DEFAULT_SIZE,

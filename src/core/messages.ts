@@ -14,8 +14,24 @@ import { andList, orList, plural } from "./text.js";
  * a request id is added for support, never the API key or the API's internal message.
  */
 
+/**
+ * Upstream words (an API code, a field name) are shown only when they look like one: the client
+ * has scrubbed secrets from them already, and this keeps whatever else a proxy echoes out.
+ */
+function plausibleToken(text: string | undefined): text is string {
+  return text !== undefined && /^[A-Za-z][\w.[\]-]{0,79}$/.test(text);
+}
+
+/** "2/3". Callers never pass an index at or past `total` (the run drops those). */
 export function imageLabel(index: number, total: number): string {
-  return `${index + 1}/${Math.max(total, index + 1)}`;
+  return `${index + 1}/${total}`;
+}
+
+/** A stream that closed after `shown` of `total` slots: which images were never generated. */
+export function streamEndedSentence(shown: number, total: number, missing: readonly number[]): string {
+  const labels = missing.map((index) => String(index + 1));
+  const which = labels.length === 1 ? `image ${labels[0]} was` : `images ${andList(labels)} were`;
+  return `The connection to Seedream dropped after ${shown} of ${total} images; ${which} not generated.`;
 }
 
 export function startingStatus(total: number, modelName: string): string {
@@ -58,7 +74,13 @@ export function imageFailureSentence(
   if (kind === "internal") {
     return `Image ${label} failed with an internal error at Seedream, so the images after it were not generated.`;
   }
-  return `Image ${label} could not be generated (Seedream error ${code}).`;
+  return plausibleToken(code)
+    ? `Image ${label} could not be generated (Seedream error ${code}).`
+    : `Image ${label} could not be generated.`;
+}
+
+export function corruptedImageSentence(index: number, total: number): string {
+  return `Image ${imageLabel(index, total)} came back corrupted, so it was not posted.`;
 }
 
 export function postFailureSentence(index: number, total: number): string {
@@ -90,6 +112,8 @@ export interface SummaryCounts {
   errored: boolean;
   /** Web searches the model ran (`--web`), when reported. */
   webSearches?: number;
+  /** Slots never generated because the request failed part-way (a dropped stream, a timeout). */
+  notGenerated?: number;
 }
 
 export function summaryStatus(counts: SummaryCounts): string {
@@ -102,6 +126,8 @@ export function summaryStatus(counts: SummaryCounts): string {
   ];
   if (blocked > 0) parts.push(`${blocked} blocked by the content filter`);
   if (failed > 0) parts.push(`${failed} failed`);
+  if (counts.notGenerated !== undefined && counts.notGenerated > 0)
+    parts.push(`${counts.notGenerated} not generated`);
   if (counts.webSearches !== undefined && counts.webSearches > 0) {
     parts.push(`${counts.webSearches} web search${counts.webSearches === 1 ? "" : "es"} used`);
   }
@@ -147,7 +173,7 @@ const SEEDREAM_SENTENCES: Record<
   account_overdue: () =>
     "The bot's Seedream account is out of credit; an admin must top it up in the provider's console",
   invalid_parameter: (error) =>
-    error.param
+    plausibleToken(error.param)
       ? `Seedream rejected the request: its ${error.param} value isn't accepted`
       : "Seedream rejected the request as invalid",
   model_unavailable: (error) =>
@@ -157,6 +183,8 @@ const SEEDREAM_SENTENCES: Record<
   server: () => "Seedream had an internal error; please try again",
   timeout: () => "Seedream took too long to answer; please try again, perhaps with fewer images",
   network: () => "The bot could not reach Seedream; please try again later",
+  // Worded with the counts by the run (`streamEndedSentence`) once an image was shown.
+  stream_ended: () => "The connection to Seedream dropped before any image arrived; please try again",
   aborted: () => "Cancelled",
   protocol: () => "Seedream sent an answer the bot could not read; please try again",
 };

@@ -2,7 +2,9 @@ import { SeedreamError } from "../seedream/errors.js";
 import type { GenerateRequest, GenerationEvent, ImageGenerator } from "../seedream/types.js";
 import { CancelledError, InterruptedError } from "./errors.js";
 import { fitUpload } from "./fit-upload.js";
+import { checkGeneratedImage } from "./image-check.js";
 import {
+  corruptedImageSentence,
   errorSentence,
   imageFailureSentence,
   imageLabel,
@@ -10,6 +12,7 @@ import {
   progressStatus,
   reencodedNote,
   startingStatus,
+  streamEndedSentence,
   summaryStatus,
 } from "./messages.js";
 import type { ImagePost, OutputThread, PostedImage } from "./ports.js";
@@ -59,6 +62,8 @@ export interface RunResult {
   elapsedMs: number;
   /** Web searches the model ran (`--web`), when the API reported them. */
   webSearches?: number;
+  /** Slots never generated because the request failed part-way. */
+  notGenerated?: number;
 }
 
 export const RUN_DEFAULTS = {
@@ -94,10 +99,24 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
   await safely("update the status", () => thread.updateStatus(startingStatus(total, modelName)));
   typing();
   const notes = new Set<"reencoded">();
+  // The slots this attempt asked for, and those it has shown (an image or an inline failure).
+  const slots = input.indexes ?? Array.from({ length: total }, (_, index) => index);
+  const shown = new Set<number>();
   try {
     for await (const raw of input.generator.generate(input.request, { signal: input.signal })) {
-      const event =
-        raw.type === "completed" ? raw : { ...raw, index: input.indexes?.[raw.index] ?? raw.index };
+      const index = raw.type === "completed" ? undefined : slots[raw.index];
+      if (raw.type !== "completed" && (index === undefined || shown.has(index))) {
+        // An upstream that repeats an image_index or invents one past the request: never a
+        // label above the total, never an image twice, never "3 of 2" in the summary.
+        logger.warn("ignored an image event with a repeated or out-of-range image_index", {
+          imageIndex: raw.index,
+          total,
+          repeated: index !== undefined,
+        });
+        continue;
+      }
+      if (index !== undefined) shown.add(index);
+      const event = raw.type === "completed" ? raw : { ...raw, index: index as number };
       if (event.type === "image") {
         await deliver(input, event, result, safely, notes);
         await safely("update the status", () =>
@@ -122,7 +141,14 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
     } else {
       result.error = error;
       logger.warn("generation failed", { error });
-      await safely("post the error", () => thread.postText(errorSentence(error)));
+      const missing = slots.filter((slot) => !shown.has(slot));
+      // Part-way through, the user is told which images will not come; the summary counts them.
+      if (shown.size > 0) result.notGenerated = missing.length;
+      const sentence =
+        isStreamEnd(error) && shown.size > 0
+          ? streamEndedSentence(total - missing.length, total, missing)
+          : errorSentence(error);
+      await safely("post the error", () => thread.postText(sentence));
     }
   }
   result.elapsedMs = clock.now() - started;
@@ -133,6 +159,10 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
     ),
   );
   return result;
+}
+
+function isStreamEnd(error: unknown): boolean {
+  return error instanceof SeedreamError && error.code === "stream_ended";
 }
 
 function isAborted(error: unknown): boolean {
@@ -148,13 +178,22 @@ async function deliver(
 ): Promise<void> {
   const { thread, total } = input;
   const label = imageLabel(event.index, total);
+  // Broken image data (not an image, base64 of an HTML page, cut short, bigger than claimed) is
+  // that slot's failure, never an upload.
+  const check = await checkGeneratedImage(event.bytes, event.size);
+  if (!check.ok) {
+    input.logger.warn("a generated image is corrupted", { index: event.index, reason: check.reason });
+    result.failed++;
+    await safely("post a failure", () => thread.postText(corruptedImageSentence(event.index, total)));
+    return;
+  }
   let post: ImagePost;
   try {
-    const fitted = await fitUpload(event.bytes, event.mimeType, thread.maxUploadBytes);
-    if (fitted.mimeType !== event.mimeType && !notes.has("reencoded")) {
+    const fitted = await fitUpload(event.bytes, check.mimeType, thread.maxUploadBytes);
+    if (fitted.mimeType !== check.mimeType && !notes.has("reencoded")) {
       // Said once per thread, before the first image it concerns.
       notes.add("reencoded");
-      await safely("post a note", () => thread.postText(reencodedNote(event.mimeType, fitted.mimeType)));
+      await safely("post a note", () => thread.postText(reencodedNote(check.mimeType, fitted.mimeType)));
     }
     post = {
       key: { runId: input.runId, index: event.index },

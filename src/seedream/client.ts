@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Agent, type Dispatcher } from "undici";
-import { errorFromApi, seedreamError } from "./error-mapping.js";
-import type { SeedreamError } from "./errors.js";
+import { errorFromApi, plausibleRequestId, seedreamError } from "./error-mapping.js";
+import { SeedreamError } from "./errors.js";
 import { eventsFromJson, eventsFromSse, type TranslateContext } from "./events.js";
 import { fanOut } from "./fan-out.js";
 import {
@@ -13,6 +13,7 @@ import {
   sniffBody,
   transportError,
 } from "./http.js";
+import { type ImageHostPolicy, refuseImageUrl } from "./image-hosts.js";
 import { type ModelCapabilities, modelCapabilities } from "./models.js";
 import {
   type AuthScheme,
@@ -46,6 +47,10 @@ export interface SeedreamClientOptions {
   apiKey: string;
   /** Overrides the provider's base URL (SEEDREAM_BASE_URL). */
   baseUrl?: string;
+  /** Image hosts `response_format: url` may also download from (SEEDREAM_IMAGE_HOSTS). */
+  imageHosts?: readonly string[];
+  /** Largest image downloaded for `response_format: url`. */
+  maxImageBytes?: number;
   /** Overrides the provider's auth style (SEEDREAM_AUTH_SCHEME). */
   authScheme?: AuthScheme;
   /** `--n N` on a model without groups: how many single-image requests run at once (SEEDREAM_PARALLEL_REQUESTS). */
@@ -83,6 +88,8 @@ export const CLIENT_DEFAULTS = {
   connectTimeoutMs: 30_000,
   maxRetries: DEFAULT_RETRY_POLICY.maxRetries,
   parallelRequests: 4,
+  /** A 4K PNG is about 25 MB. */
+  maxImageBytes: 40 * 1024 * 1024,
   userAgent: "seedream-bot",
   /** An error body is a few hundred bytes; a gateway's HTML page is cut off here. */
   errorBodyLimitBytes: 1024 * 1024,
@@ -97,6 +104,7 @@ export const CLIENT_DEFAULTS = {
     | "idleTimeoutMs"
     | "maxRetries"
     | "parallelRequests"
+    | "maxImageBytes"
     | "userAgent"
     | "random"
     | "now"
@@ -136,9 +144,13 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
   const now = options.now ?? CLIENT_DEFAULTS.now;
   const endpoint = `${provider.baseUrl}/images/generations`;
   const modelContext: ModelContext = { provider, defaultModel };
+  const hostPolicy: ImageHostPolicy = { provider: provider.imageHosts, operator: options.imageHosts ?? [] };
+  const maxImageBytes = options.maxImageBytes ?? CLIENT_DEFAULTS.maxImageBytes;
   const userAgent = options.userAgent ?? CLIENT_DEFAULTS.userAgent;
 
   async function download(url: string, callerSignal: AbortSignal | undefined): Promise<Buffer> {
+    const refused = refuseImageUrl(url, hostPolicy);
+    if (refused) throw new Error(`not downloading the image: ${refused}`);
     const controller = new AbortController();
     try {
       // No Authorization header: the URL is a signed link, often on another host.
@@ -151,7 +163,18 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
       if (response.status < 200 || response.status >= 300) {
         throw new Error(`downloading the image failed with HTTP ${response.status}`);
       }
-      return await readAll(response.body);
+      const declared = Number(header(response.headers, "content-length"));
+      const tooLarge = () => new Error(`the image is larger than ${maxImageBytes} bytes`);
+      if (declared > maxImageBytes) throw tooLarge();
+      const parts: Buffer[] = [];
+      let length = 0;
+      for await (const chunk of response.body) {
+        length += chunk.length;
+        // Stops reading (and the finally below closes the connection) past the cap.
+        if (length > maxImageBytes) throw tooLarge();
+        parts.push(chunk);
+      }
+      return Buffer.concat(parts, length);
     } catch (error) {
       const failure = transportError(error, { controller, callerSignal, secrets: settings.secrets });
       throw failure.code === "aborted" ? failure : error;
@@ -182,7 +205,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
       attemptSignals(controller, callerSignal),
       { ...settings, headersTimeoutMs },
     );
-    const requestIdHeader = header(response.headers, "x-request-id");
+    const requestIdHeader = plausibleRequestId(header(response.headers, "x-request-id"), settings.secrets);
     if (response.status < 200 || response.status >= 300) {
       const text = (await readAll(response.body, CLIENT_DEFAULTS.errorBodyLimitBytes)).toString("utf8");
       throw errorFromApi({
@@ -205,7 +228,22 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
     if (sniffed.kind === "json") {
       yield* eventsFromJson((await readAll(sniffed.chunks)).toString("utf8"), context);
     } else if (sniffed.kind === "sse") {
-      yield* eventsFromSse(decodeSse(sniffed.chunks), context);
+      try {
+        yield* eventsFromSse(decodeSse(sniffed.chunks), context);
+      } catch (error) {
+        // A connection that breaks mid-stream is a stream that ended early, like a clean close
+        // before `completed`; our own timeout, a cancel and the API's errors stay what they are.
+        if (error instanceof SeedreamError || controller.signal.aborted || callerSignal?.aborted) throw error;
+        throw seedreamError(
+          "stream_ended",
+          "The Seedream stream broke off before the generation was complete.",
+          {
+            status: response.status,
+            requestId: requestIdHeader,
+            cause: error,
+          },
+        );
+      }
     } else {
       throw seedreamError("protocol", `Seedream answered HTTP ${response.status} with an empty body.`, {
         status: response.status,

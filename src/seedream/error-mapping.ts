@@ -32,6 +32,7 @@ const CLASSES: Record<Exclude<SeedreamErrorCode, "validation">, typeof SeedreamE
   server: SeedreamServerError,
   timeout: SeedreamTimeoutError,
   network: SeedreamNetworkError,
+  stream_ended: SeedreamNetworkError,
   aborted: SeedreamAbortedError,
   protocol: SeedreamProtocolError,
 };
@@ -118,13 +119,15 @@ export interface ApiErrorInput {
 }
 
 export function errorFromApi(input: ApiErrorInput): SeedreamError {
-  const apiCode = apiCodeOf(input.error);
+  // Gateways have been seen echoing the key in any field: every upstream string is scrubbed.
+  const rawCode = apiCodeOf(input.error);
+  const apiCode = rawCode === undefined ? undefined : redact(rawCode, input.secrets);
   const classified = classifyApiCode(apiCode, input.status);
   // "validation" is ours alone: an API refusal of the request is an invalid parameter.
   const code = classified === "validation" ? "invalid_parameter" : classified;
   const apiMessage = redact(input.error?.message ?? "", input.secrets);
-  const requestId = input.requestIdHeader || requestIdFromMessage(apiMessage);
-  // Gateways have been seen echoing the key in any field: every upstream string is scrubbed.
+  const requestId =
+    plausibleRequestId(input.requestIdHeader, input.secrets) ?? requestIdFromMessage(apiMessage);
   const param = input.error?.param ? redact(input.error.param, input.secrets) : undefined;
   const summary = [`HTTP ${input.status}`, apiCode, apiMessage].filter((part) => part).join(" ");
   return seedreamError(code, `Seedream error: ${summary}`, {
@@ -137,6 +140,17 @@ export function errorFromApi(input: ApiErrorInput): SeedreamError {
   });
 }
 
+/**
+ * A request id as support needs it (shown to users): letters, digits and `-_.:` only, after the
+ * secrets are scrubbed, so an echoed key, or anything else a proxy puts there, is dropped.
+ */
+export function plausibleRequestId(text: string | undefined, secrets: readonly string[]): string | undefined {
+  if (text === undefined) return undefined;
+  const cleaned = redact(text.trim(), secrets);
+  return /^[A-Za-z0-9_.:-]{1,128}$/.test(cleaned) ? cleaned : undefined;
+}
+
+/** Removes every secret from a string that came from upstream (codes, params, messages, ids). */
 export function redact(text: string, secrets: readonly string[]): string {
   let result = text;
   for (const secret of secrets) {

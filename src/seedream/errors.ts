@@ -24,6 +24,8 @@ export type SeedreamErrorCode =
   | "server"
   | "timeout"
   | "network"
+  /** The stream ended (connection closed) before `completed`: images may be missing. */
+  | "stream_ended"
   | "aborted"
   | "protocol";
 
@@ -64,7 +66,12 @@ export class SeedreamError extends Error {
 
   /** Worth trying again (before any image was produced). */
   get retryable(): boolean {
-    return this.code === "rate_limited" || this.code === "server" || this.code === "network";
+    return (
+      this.code === "rate_limited" ||
+      this.code === "server" ||
+      this.code === "network" ||
+      this.code === "stream_ended"
+    );
   }
 }
 

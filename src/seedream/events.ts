@@ -62,7 +62,7 @@ function failedEvent(
   error: WireError | null | undefined,
   context: TranslateContext,
 ): GenerationEvent {
-  const code = apiCodeOf(error ?? undefined) ?? "Unknown";
+  const code = redact(apiCodeOf(error ?? undefined) ?? "Unknown", context.secrets);
   const message = redact(error?.message ?? "", context.secrets);
   return { type: "image_failed", index, code, message, kind: imageFailureKind(code) };
 }
@@ -139,7 +139,7 @@ export async function* eventsFromSse(
     }
     // Anything else (`image_generation.partial_image`, future types) is not ours to fail on.
   }
-  throw seedreamError("network", "The Seedream stream ended before the generation was complete.", {
+  throw seedreamError("stream_ended", "The Seedream stream ended before the generation was complete.", {
     status: context.status,
     requestId: context.requestIdHeader,
   });

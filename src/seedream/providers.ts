@@ -23,6 +23,11 @@ export interface ProviderProfile {
   modelIds: Readonly<Partial<Record<ModelAlias, string>>>;
   /** Model used when neither the request nor SEEDREAM_MODEL names one: the provider's Seedream 4.5 id. */
   defaultModel: string;
+  /**
+   * Hosts `response_format: url` images come from (`.domain` = any host under it); nothing else
+   * is downloaded (SEEDREAM_IMAGE_HOSTS adds to it).
+   */
+  imageHosts: readonly string[];
   /** DMXAPI strips the watermark whatever we ask; we still send `watermark: false` explicitly. */
   forcesWatermarkOff: boolean;
 }
@@ -68,6 +73,8 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
     referenceField: "image",
     modelIds: ARK_MODEL_IDS,
     defaultModel: ARK_MODEL_IDS["4.5"],
+    // Ark's signed TOS links: ark-content-generation-v2-cn-beijing.tos-cn-beijing.volces.com (seeds/000).
+    imageHosts: [".volces.com"],
     forcesWatermarkOff: false,
   },
   byteplus: {
@@ -78,6 +85,8 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
     referenceField: "image",
     modelIds: BYTEPLUS_MODEL_IDS,
     defaultModel: BYTEPLUS_MODEL_IDS["4.5"],
+    // BytePlus serves its TOS links under its own domain, as Ark does under volces.com.
+    imageHosts: [".bytepluses.com"],
     forcesWatermarkOff: false,
   },
   dmxapi: {
@@ -89,6 +98,8 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
     referenceField: "image",
     modelIds: ARK_MODEL_IDS,
     defaultModel: ARK_MODEL_IDS["4.5"],
+    // DMXAPI hands out Ark's own TOS links (seeds/000, 001, 002).
+    imageHosts: [".volces.com"],
     forcesWatermarkOff: true,
   },
   modelverse: {
@@ -99,6 +110,8 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderProfile>> = {
     referenceField: "images",
     modelIds: MODELVERSE_MODEL_IDS,
     defaultModel: MODELVERSE_MODEL_IDS["4.5"],
+    // umodelverse-inference.cn-wlcb.ufileos.com (seeds/003).
+    imageHosts: [".ufileos.com"],
     forcesWatermarkOff: false,
   },
 };

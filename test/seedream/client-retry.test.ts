@@ -98,7 +98,7 @@ describe("retries before the first image", () => {
       })(),
     );
     expect(seen).toEqual(["image"]);
-    expect(error).toMatchObject({ code: "network" });
+    expect(error).toMatchObject({ name: "SeedreamNetworkError", code: "stream_ended" });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -107,7 +107,7 @@ describe("retries before the first image", () => {
     const error = await caught(
       collect(clientFor(fake, { maxRetries: 3 }).generate({ prompt: "p", maxImages: 2 })),
     );
-    expect(error).toMatchObject({ code: "network" });
+    expect(error).toMatchObject({ name: "SeedreamNetworkError", code: "stream_ended" });
     expect(fake.requests).toHaveLength(1);
   });
 });

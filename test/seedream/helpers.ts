@@ -24,6 +24,8 @@ export function clientFor(fake: FakeSeedream, options: Partial<SeedreamClientOpt
     baseUrl: fake.url,
     maxRetries: 0,
     sleep: () => Promise.resolve(),
+    // The fake serves `response_format: url` images itself (SEEDREAM_IMAGE_HOSTS in production).
+    imageHosts: ["127.0.0.1"],
     ...options,
   });
 }

@@ -118,7 +118,7 @@ describe("SSE decoding of a recorded Seedream stream", () => {
   it("reports a stream that ends before `completed` as a network error", async () => {
     const full = recordedStream("lf");
     const cut = full.slice(0, full.indexOf("event: image_generation.completed"));
-    await expect(events([cut])).rejects.toMatchObject({ name: "SeedreamNetworkError", code: "network" });
+    await expect(events([cut])).rejects.toMatchObject({ name: "SeedreamNetworkError", code: "stream_ended" });
   });
 
   it("finishes on [DONE] even without a completed event, counting the images", async () => {
