@@ -287,10 +287,19 @@ export function createHandler(deps: HandlerDeps): Handler {
       result = await work();
       return result;
     } finally {
-      await reservation
-        ?.settle(result?.run?.delivered ?? 0, result?.model)
-        .catch((error: unknown) => log.error("could not update the quota counters", { error }));
+      if (reservation !== undefined) {
+        await delivered(result)
+          .then((count) => reservation.settle(count, result?.model))
+          .catch((error: unknown) => log.error("could not update the quota counters", { error }));
+      }
     }
+  }
+
+  /** Images a run delivered; for one interrupted by a restart, what its record holds so far. */
+  async function delivered(result: HandleResult | undefined): Promise<number> {
+    if (result?.run !== undefined) return result.run.delivered;
+    if (result?.runId === undefined) return 0;
+    return (await store.getRun(result.runId))?.images.length ?? 0;
   }
 
   function read(request: IncomingRequest, user?: UserSettings): Reading {
@@ -514,10 +523,18 @@ export function createHandler(deps: HandlerDeps): Handler {
     const log = logger.child({ platform: record.platform, user: record.userId });
     const thread = resumedThread(restorer.thread(record.address as ThreadAddress));
     const sources = record.references.map((reference) => restoreReference(reference, restorer, store));
+    const who: Requester = { platform: record.platform, userId: record.userId };
+    if (record.teamId !== undefined) who.teamId = record.teamId;
+    const before = record.images.length;
     void track(task, () =>
-      answering(thread, log, { runId: record.runId }, (output) =>
-        execute(runDeps, record, sources, output, log, { resumed: true }),
-      ),
+      answering(thread, log, { runId: record.runId }, async (output) => {
+        const result = await execute(runDeps, record, sources, output, log, { resumed: true });
+        // The old process counted what it delivered; this one counts the rest.
+        await delivered(result)
+          .then((count) => quotas.count(who, count - before, result.model ?? record.params.model))
+          .catch((error: unknown) => log.error("could not update the quota counters", { error }));
+        return result;
+      }),
     );
   }
 

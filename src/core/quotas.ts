@@ -119,6 +119,26 @@ export class Quotas {
     };
   }
 
+  /**
+   * Counts images delivered without a reservation of this process: a run taken up again after a
+   * restart (its reservation was given back, or died, with the old process). No limit applies:
+   * the request was admitted when it was made.
+   */
+  async count(who: Requester, delivered: number, model: string | undefined): Promise<void> {
+    if (delivered <= 0) return;
+    const groups = groupsFor(who, periodAt(this.clock.now(), this.settings.timeZone));
+    const user = userField(who.userId);
+    const day: CounterRef[] = [{ group: groups.dayUser, field: user }];
+    const month: CounterRef[] = [{ group: groups.monthUser, field: user }];
+    if (groups.dayTeam !== undefined && groups.monthTeam !== undefined) {
+      day.push({ group: groups.dayTeam, field: "total" }, { group: groups.dayTeam, field: user });
+      month.push({ group: groups.monthTeam, field: "total" }, { group: groups.monthTeam, field: user });
+    }
+    await this.counters.add(day, delivered, DAY_TTL_MS);
+    await this.counters.add(month, delivered, MONTH_TTL_MS);
+    await this.addCost(who, groups, delivered, model);
+  }
+
   /** The `usage` answer: the user's figures, and the team's when `admin`. */
   async usage(who: Requester, admin: boolean): Promise<string> {
     const now = this.clock.now();

@@ -169,6 +169,7 @@ export async function generate(
       conversationId: request.conversationId,
       userId: request.user.id,
       userName: request.user.displayName,
+      ...(request.teamId === undefined ? {} : { teamId: request.teamId }),
       prompt: params.prompt,
       params: runParamsOf(checked, params),
       createdAt: clock.now(),

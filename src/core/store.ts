@@ -50,6 +50,8 @@ export interface RunRecord {
   conversationId: string;
   userId: string;
   userName?: string;
+  /** The requester's team (workspace / server): whose quota a continuation after a restart counts in. */
+  teamId?: string;
   prompt: string;
   /** Parsed parameters, `model` as resolved when the request was accepted. */
   params: RunParams;
