@@ -139,6 +139,7 @@ export const envSchema = z
     DEFAULT_SIZE: optionalString,
     DEFAULT_WATERMARK: bool(false),
     MAX_IMAGES_PER_REQUEST: int(15, 1, 15),
+    MAX_PROMPT_CHARS: int(2_000, 1, 100_000),
     MAX_CONCURRENT_RUNS: int(4, 1, 100),
     MAX_CONCURRENT_RUNS_PER_USER: int(1, 1, 20),
     MAX_QUEUE_LENGTH: int(20, 0, 1000),
@@ -251,7 +252,7 @@ export interface Config {
     /** SEEDREAM_IMAGE_HOSTS: more hosts `response_format: url` images may come from. */
     imageHosts: string[];
   };
-  defaults: { size: string | undefined; watermark: boolean; maxImages: number };
+  defaults: { size: string | undefined; watermark: boolean; maxImages: number; maxPromptChars: number };
   limits: {
     maxConcurrentRuns: number;
     maxConcurrentRunsPerUser: number;
@@ -334,6 +335,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       size: env.DEFAULT_SIZE,
       watermark: env.DEFAULT_WATERMARK,
       maxImages: env.MAX_IMAGES_PER_REQUEST,
+      maxPromptChars: env.MAX_PROMPT_CHARS,
     },
     limits: {
       maxConcurrentRuns: env.MAX_CONCURRENT_RUNS,

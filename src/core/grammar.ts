@@ -1,5 +1,6 @@
 import { parseSize, wireSize } from "../seedream/validate.js";
 import { BadCommandError } from "./errors.js";
+import { promptTooLongSentence } from "./messages.js";
 
 /**
  * The command language: `<prompt> [--flag value]…`, `help`, `cancel`, `usage`, `settings …`. Flags may sit anywhere;
@@ -55,6 +56,8 @@ export interface GrammarDefaults {
   watermark: boolean;
   /** Upper bound for `--n` (MAX_IMAGES_PER_REQUEST). */
   maxImages: number;
+  /** Longest prompt in characters (MAX_PROMPT_CHARS); no limit when absent. */
+  maxPromptChars?: number;
 }
 
 export interface ParseOptions {
@@ -183,6 +186,10 @@ export function parseCommand(text: string, options: ParseOptions): Command {
 
   const { prompt, values, switches, picks } = readFlags(text, options.allowPicks === true);
   if (prompt === "") throw new BadCommandError("Write a prompt describing the image you want.");
+  // Characters as people count them (code points), not UTF-16 units: 一 and 🦊 are one each.
+  const length = [...prompt].length;
+  const limit = options.defaults.maxPromptChars;
+  if (limit !== undefined && length > limit) throw new BadCommandError(promptTooLongSentence(length, limit));
 
   const user = options.user ?? {};
   const params: GenerationParams = {

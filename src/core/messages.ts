@@ -14,6 +14,11 @@ import { andList, orList, plural } from "./text.js";
  * a request id is added for support, never the API key or the API's internal message.
  */
 
+export function promptTooLongSentence(length: number, limit: number): string {
+  const count = (n: number) => n.toLocaleString("en-GB");
+  return `Your prompt is ${count(length)} characters long; the limit here is ${count(limit)}. Shorten it and try again (Seedream follows a short, concrete prompt best).`;
+}
+
 /**
  * Upstream words (an API code, a field name) are shown only when they look like one: the client
  * has scrubbed secrets from them already, and this keeps whatever else a proxy echoes out.

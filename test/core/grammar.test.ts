@@ -183,3 +183,17 @@ describe("grammar: #N picks", () => {
     expect(badReason("#0 make it blue", { allowPicks: true })).toContain("count from #1");
   });
 });
+
+describe("grammar: prompt length (MAX_PROMPT_CHARS)", () => {
+  const limited: Partial<ParseOptions> = { defaults: { ...options.defaults, maxPromptChars: 10 } };
+
+  it("takes a prompt at the limit, counting characters rather than UTF-16 units, flags not counted", () => {
+    expect(params("一只狐狸在雪地🦊🦊🦊 --n 2", limited).prompt).toBe("一只狐狸在雪地🦊🦊🦊");
+  });
+
+  it("refuses a longer prompt with a sentence that says the limit", () => {
+    expect(badReason("a red fox in the snow", limited)).toBe(
+      "Your prompt is 21 characters long; the limit here is 10. Shorten it and try again (Seedream follows a short, concrete prompt best).",
+    );
+  });
+});

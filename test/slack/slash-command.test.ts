@@ -143,6 +143,17 @@ describe("slash command", () => {
     expect(h.seedream.requests).toEqual([]);
   });
 
+  it("refuses a prompt over MAX_PROMPT_CHARS privately, saying the limit, and starts nothing", async () => {
+    const channel = "C0LONGPRM1";
+    const prompt = "a fox in the snow ".repeat(134).trim(); // 2,411 characters
+    const ack = await h.sender.slashCommand({ text: prompt, channelId: channel });
+    const [reply] = await h.api.recorder.waitFor("response_url", 1, (r) => r.url === ack.responseUrl);
+    expect(reply?.responseType).toBe("ephemeral");
+    expect(reply?.text).toContain("Your prompt is 2,411 characters long; the limit here is 2,000.");
+    expect(h.api.recorder.of("message").filter((m) => m.channel === channel)).toEqual([]);
+    expect(h.seedream.requests).toEqual([]);
+  });
+
   it("tells the user how to add the bot when it is not in the channel", async () => {
     const channel = "C0NOTINCH1";
     h.api.setChannel(channel, { isMember: false });
