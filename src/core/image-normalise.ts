@@ -1,4 +1,5 @@
 import sharp from "sharp";
+import { referenceDecodes } from "./decode-slots.js";
 import { formatMegabytes } from "./download.js";
 import { ReferenceImageError } from "./errors.js";
 
@@ -12,6 +13,11 @@ import { ReferenceImageError } from "./errors.js";
 export interface ReferenceRules {
   /** Largest width·height sent (6000·6000). */
   maxPixels: number;
+  /**
+   * Largest width·height decoded (the API's 36 MP input limit, 6000·6000). Formats that sharp
+   * shrinks while decoding (JPEG, WebP: up to 8× per side) may be that much larger on paper.
+   */
+  maxDecodePixels: number;
   /** Largest encoded size sent (10 MB: the older, stricter of the documented limits). */
   maxBytes: number;
   /** Each side must be larger than this (14 px). */
@@ -24,6 +30,7 @@ export interface ReferenceRules {
 
 export const DEFAULT_REFERENCE_RULES: ReferenceRules = {
   maxPixels: 6000 * 6000,
+  maxDecodePixels: 6000 * 6000,
   maxBytes: 10 * 1024 * 1024,
   minSideExclusive: 14,
   maxAspect: 16,
@@ -43,6 +50,21 @@ export interface NormalisedImage {
 
 const DECODABLE = new Set(["jpeg", "png", "webp", "gif", "tiff", "heif"]);
 
+/** Per-side factor by which sharp can shrink these formats while decoding (libjpeg DCT scaling, libwebp). */
+const SHRINK_ON_LOAD: Readonly<Record<string, number>> = { jpeg: 8, webp: 8 };
+
+/** The side of a square of `pixels` pixels, for sentences: 36 MP → "6000×6000". */
+const square = (pixels: number): string => {
+  const side = Math.floor(Math.sqrt(pixels));
+  return `${side}×${side}`;
+};
+
+const damaged = (name: string, cause: unknown): ReferenceImageError =>
+  new ReferenceImageError(
+    `“${name}” is damaged or incomplete (it does not decode to the end); attach it again, or export it anew.`,
+    { cause },
+  );
+
 /** Browsers and chat apps hand out HTML (login pages, error pages) under image names. */
 function looksLikeWebPage(bytes: Buffer): boolean {
   const head = bytes.subarray(0, 512).toString("latin1").trimStart().toLowerCase();
@@ -61,7 +83,8 @@ export async function normaliseImage(
   }
   let metadata: sharp.Metadata;
   try {
-    metadata = await sharp(bytes).metadata();
+    // The header only, whatever its size: the pixel cap below is ours to word.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new ReferenceImageError(`“${name}” isn't an image; attach a JPEG, PNG or WebP file.`, {
       cause: error,
@@ -77,6 +100,13 @@ export async function normaliseImage(
   }
 
   const { width, height } = metadata.autoOrient;
+  const shrink = SHRINK_ON_LOAD[metadata.format] ?? 1;
+  const decodeLimit = rules.maxDecodePixels * shrink * shrink;
+  if (width * height > decodeLimit) {
+    throw new ReferenceImageError(
+      `“${name}” is ${width}×${height} px; the limit is ${square(decodeLimit)} (${Math.round(decodeLimit / 1e6)} megapixels). Scale it down and try again.`,
+    );
+  }
   const min = rules.minSideExclusive;
   if (width <= min || height <= min) {
     throw new ReferenceImageError(
@@ -98,7 +128,15 @@ export async function normaliseImage(
     (metadata.pages ?? 1) === 1 &&
     width * height <= rules.maxPixels &&
     bytes.byteLength <= rules.maxBytes;
+  const input = { limitInputPixels: decodeLimit, failOn: "truncated", sequentialRead: true } as const;
   if (passThrough) {
+    // Sent as is, so decoded to the end first (into a thumbnail: bounded memory): a file cut
+    // short in transit has a valid header and would otherwise reach the API.
+    await referenceDecodes
+      .run(() => sharp(bytes, input).resize(64, 64, { fit: "inside" }).raw().toBuffer())
+      .catch((error: unknown) => {
+        throw damaged(name, error);
+      });
     const format = metadata.format as "jpeg" | "png";
     return {
       dataUri: toDataUri(bytes, format),
@@ -109,7 +147,7 @@ export async function normaliseImage(
       converted: false,
     };
   }
-  return reencode(bytes, name, width, height, metadata.hasAlpha, rules);
+  return referenceDecodes.run(() => reencode(bytes, name, width, height, metadata.hasAlpha, rules, input));
 }
 
 async function reencode(
@@ -119,6 +157,7 @@ async function reencode(
   height: number,
   hasAlpha: boolean,
   rules: ReferenceRules,
+  input: sharp.SharpOptions,
 ): Promise<NormalisedImage> {
   // Transparency survives only as PNG; everything else goes to JPEG, which is far smaller.
   const format: "jpeg" | "png" = hasAlpha ? "png" : "jpeg";
@@ -126,12 +165,18 @@ async function reencode(
   for (let attempt = 0; attempt < 8; attempt++) {
     const targetWidth = Math.max(rules.minSideExclusive + 1, Math.floor(width * scale));
     const targetHeight = Math.max(rules.minSideExclusive + 1, Math.floor(height * scale));
-    const pipeline = sharp(bytes).autoOrient().toColourspace("srgb");
+    const pipeline = sharp(bytes, input).autoOrient().toColourspace("srgb");
+    // A large reduction lets sharp decode JPEG/WebP at 1/2…1/8 scale (shrink-on-load).
     if (scale < 1) pipeline.resize(targetWidth, targetHeight, { fit: "fill" });
-    const output =
-      format === "png"
-        ? await pipeline.png({ compressionLevel: 9 }).toBuffer()
-        : await pipeline.flatten({ background: "#ffffff" }).jpeg({ quality: 90 }).toBuffer();
+    let output: Buffer;
+    try {
+      output =
+        format === "png"
+          ? await pipeline.png({ compressionLevel: 9 }).toBuffer()
+          : await pipeline.flatten({ background: "#ffffff" }).jpeg({ quality: 90 }).toBuffer();
+    } catch (error) {
+      throw damaged(name, error);
+    }
     if (output.byteLength <= rules.maxBytes) {
       return {
         dataUri: toDataUri(output, format),

@@ -4,6 +4,7 @@ import { downloadAttachment } from "../../src/core/download.js";
 import { CancelledError, ReferenceImageError } from "../../src/core/errors.js";
 import { DEFAULT_REFERENCE_RULES, normaliseImage } from "../../src/core/image-normalise.js";
 import { prepareReferences } from "../../src/core/references.js";
+import { pngClaiming } from "../helpers/png-header.js";
 import { bytesAttachment, inspectDataUri, solidImage, streamingAttachment } from "./attachments.js";
 
 const MB = 1024 * 1024;
@@ -129,11 +130,48 @@ describe("normalising references", () => {
     expect(result.dataUri).toBe(`data:image/jpeg;base64,${jpeg.toString("base64")}`);
   });
 
-  it("downscales an 8000x8000 image to 6000x6000", async () => {
-    const big = await solidImage(8000, 8000, "png");
-    const result = await normaliseImage(big, "big.png", rules);
+  it("downscales an 8000x8000 photo to 6000x6000", async () => {
+    // JPEG: sharp shrinks it while decoding, so it may exceed the 36 MP decode cap on paper.
+    const big = await solidImage(8000, 8000, "jpeg");
+    const result = await normaliseImage(big, "big.jpg", rules);
     expect(await inspectDataUri(result.dataUri)).toMatchObject({ width: 6000, height: 6000 });
   });
+
+  it("refuses a decompression bomb from its header, naming its dimensions and the limit", async () => {
+    const bomb = pngClaiming(30_000, 30_000);
+    expect(bomb.byteLength).toBeLessThan(200_000);
+    expect(await refusal(normaliseImage(bomb, "bomb.png", rules))).toBe(
+      "“bomb.png” is 30000×30000 px; the limit is 6000×6000 (36 megapixels). Scale it down and try again.",
+    );
+    // A PNG cannot be shrunk while decoding: 8000×8000 is over the cap too.
+    expect(await refusal(normaliseImage(pngClaiming(8000, 8000), "big.png", rules))).toMatch(
+      /^“big\.png” is 8000×8000 px; the limit is 6000×6000/,
+    );
+  });
+
+  it.each(["png", "jpeg"] as const)(
+    "refuses a truncated %s that would otherwise be sent as is",
+    async (format) => {
+      const whole = await sharp({
+        create: {
+          width: 300,
+          height: 200,
+          channels: 3,
+          background: "#888",
+          noise: { type: "gaussian", mean: 128, sigma: 40 },
+        },
+      })
+        .toFormat(format)
+        .toBuffer();
+      await expect(normaliseImage(whole, `whole.${format}`, rules)).resolves.toMatchObject({
+        converted: false,
+      });
+      const cut = whole.subarray(0, Math.floor(whole.byteLength * 0.6));
+      expect(await refusal(normaliseImage(cut, `cut.${format}`, rules))).toBe(
+        `“cut.${format}” is damaged or incomplete (it does not decode to the end); attach it again, or export it anew.`,
+      );
+    },
+  );
 
   it("re-encodes an image over the 10 MB byte limit to fit", async () => {
     const noisy = await sharp({

@@ -1,6 +1,7 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { EventFile, SlackFileObject } from "../fakes/slack-files.js";
+import { pngClaiming } from "../helpers/png-header.js";
 import { type SlackHarness, startSlackHarness } from "./harness.js";
 
 let h: SlackHarness;
@@ -66,6 +67,31 @@ describe("reference files from Slack", () => {
     const liar = h.api.addFile({ bytes: big, name: "liar.png", size: 1000 });
     const [second] = await mentionWith("C0BIGFILE2", [liar]);
     expect(second).toMatch(/“liar\.png” is larger than 15 MB/);
+    expect(h.seedream.requests).toEqual([]);
+  });
+
+  it("a decompression bomb → refused from its header, naming its dimensions and the limit", async () => {
+    const file = h.api.addFile({ bytes: pngClaiming(30_000, 30_000), name: "bomb.png" });
+    const [text] = await mentionWith("C0BOMBFILE", [file]);
+    expect(text).toContain("“bomb.png” is 30000×30000 px; the limit is 6000×6000");
+    expect(h.seedream.requests).toEqual([]);
+  });
+
+  it("a truncated PNG → “is damaged or incomplete”, and nothing is sent", async () => {
+    const noisy = await sharp({
+      create: {
+        width: 200,
+        height: 200,
+        channels: 3,
+        background: "#888",
+        noise: { type: "gaussian", mean: 128, sigma: 40 },
+      },
+    })
+      .png()
+      .toBuffer();
+    const file = h.api.addFile({ bytes: noisy.subarray(0, Math.floor(noisy.length / 2)), name: "cut.png" });
+    const [text] = await mentionWith("C0CUTFILE1", [file]);
+    expect(text).toContain("“cut.png” is damaged or incomplete");
     expect(h.seedream.requests).toEqual([]);
   });
 
