@@ -123,5 +123,5 @@ export function channelNotAllowed(allowed: readonly string[]): string {
 
 /** A prompt with a BLOCKED_TERMS entry: the term is named, nothing is generated. */
 export function blockedTermSentence(term: string): string {
-  return `Your prompt contains "${term}", which this workspace doesn't allow, so nothing was generated. Please rephrase it.`;
+  return `Your prompt contains "${term}", which isn't allowed here, so nothing was generated. Please rephrase it.`;
 }
