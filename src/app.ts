@@ -6,6 +6,7 @@ import { openCounters } from "./core/open-counters.js";
 import { connectRedis } from "./core/redis-client.js";
 import type { Clock } from "./core/runtime.js";
 import type { CoreSettings } from "./core/settings.js";
+import type { StatusTimers } from "./core/status-throttle.js";
 import { type BotStore, openStore } from "./core/store.js";
 import { isRedisUrl } from "./core/store-open.js";
 import { createDemoGenerator } from "./demo/demo-generator.js";
@@ -37,6 +38,8 @@ export interface RuntimeOptions {
   recoverOnStart?: boolean;
   /** The core's clock (tests stand at a quota day's last second). */
   clock?: Clock;
+  /** Timers of the core's status throttle (tests that count edits pass a manual one). */
+  statusTimers?: StatusTimers;
 }
 
 export function createGenerator(config: Config): ImageGenerator & { close?(): Promise<void> } {
@@ -119,6 +122,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     settings: coreSettings(config),
     logger,
     ...(clock === undefined ? {} : { clock }),
+    ...(options.statusTimers === undefined ? {} : { statusTimers: options.statusTimers }),
     ...(options.recoverOnStart ? { recoverOnStart: true } : {}),
     ...(budget ? { imageBudget: budget.budget } : {}),
   });

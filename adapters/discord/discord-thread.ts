@@ -11,10 +11,25 @@ import type { ReplyTarget } from "./reply-targets.js";
 /** Discord's upload limit per file for bots (the core re-encodes larger images to fit). */
 export const DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024;
 
+export const THREAD_DEFAULTS = {
+  /**
+   * Least time between two edits of one status message. Discord allows a bot 50 requests/s in
+   * all: an edit per image would spend that budget on "3/15 done" and hold up others' images.
+   */
+  statusIntervalMs: 1_500,
+} as const satisfies Record<string, number>;
+
 export interface ThreadDeps {
   logger: Logger;
-  /** Discord's typing indicator lasts ~10 s; it is renewed this often while a run goes on. */
+  /**
+   * Discord's typing indicator lasts ~10 s; it is sent at most this often while a run goes on
+   * (renewed by a timer, or at the next image once this long has passed).
+   */
   typingIntervalMs: number;
+  /** Least time between two status edits (default `THREAD_DEFAULTS`). */
+  statusIntervalMs?: number;
+  /** The typing indicator's clock (default `Date.now`). */
+  now?: () => number;
   /** Called once per request when Discord refuses a post for lack of a permission. */
   onPermissionError(error: unknown): Promise<void>;
   maxUploadBytes?: number;
@@ -28,8 +43,11 @@ export interface ThreadDeps {
  */
 export class DiscordThread implements OutputThread {
   readonly maxUploadBytes: number;
+  readonly statusIntervalMs: number;
   readonly postEphemeral?: (text: string) => Promise<void>;
   #typingTimer: NodeJS.Timeout | undefined;
+  #typingSentAt = Number.NEGATIVE_INFINITY;
+  #typingRefused = false;
   #finished = false;
   #permissionReported = false;
 
@@ -38,6 +56,7 @@ export class DiscordThread implements OutputThread {
     private readonly deps: ThreadDeps,
   ) {
     this.maxUploadBytes = deps.maxUploadBytes ?? DISCORD_UPLOAD_LIMIT;
+    this.statusIntervalMs = deps.statusIntervalMs ?? THREAD_DEFAULTS.statusIntervalMs;
     const ephemeral = target.ephemeral?.bind(target);
     if (ephemeral) this.postEphemeral = (text) => this.#guard(() => ephemeral(truncate(text, CONTENT_LIMIT)));
   }
@@ -70,26 +89,31 @@ export class DiscordThread implements OutputThread {
     return this.#guard(() => this.target.showStatus(truncate(text, CONTENT_LIMIT)));
   }
 
+  /**
+   * Shows "typing…" unless it was sent less than `typingIntervalMs` ago (the core asks after
+   * every image; each ask would otherwise be a REST call). A timer renews it while the run goes
+   * on; nothing is sent once the request is answered.
+   */
   async typing(): Promise<void> {
-    if (this.#finished) return;
-    clearInterval(this.#typingTimer);
-    const send = () =>
-      this.target.typing().catch((error: unknown) => {
-        // Typing is a nicety: one refusal (no Send Messages here) ends it for this request.
-        clearInterval(this.#typingTimer);
-        this.#typingTimer = undefined;
-        this.deps.logger.debug("typing indicator failed", { error });
-      });
-    this.#typingTimer = setInterval(() => void send(), this.deps.typingIntervalMs);
+    const now = this.deps.now ?? Date.now;
+    if (this.#finished || this.#typingRefused || now() - this.#typingSentAt < this.deps.typingIntervalMs)
+      return;
+    this.#typingSentAt = now();
+    clearTimeout(this.#typingTimer);
+    this.#typingTimer = setTimeout(() => void this.typing(), this.deps.typingIntervalMs);
     this.#typingTimer.unref();
-    await send();
+    await this.target.typing().catch((error: unknown) => {
+      // Typing is a nicety: one refusal (no Send Messages here) ends it for this request.
+      this.#typingRefused = true;
+      clearTimeout(this.#typingTimer);
+      this.deps.logger.debug("typing indicator failed", { error });
+    });
   }
 
   /** The request is answered (the summary shown): stop typing, tidy up. */
   async finish(): Promise<void> {
     this.#finished = true;
-    clearInterval(this.#typingTimer);
-    this.#typingTimer = undefined;
+    clearTimeout(this.#typingTimer);
     await this.target.finish();
   }
 

@@ -36,7 +36,7 @@ export async function startDiscordHarness(
     env?: Record<string, string>;
     fake?: FakeDiscordOptions;
     adapter?: Partial<StartDiscordOptions>;
-    runtime?: Pick<RuntimeOptions, "clock">;
+    runtime?: Pick<RuntimeOptions, "clock" | "statusTimers">;
   } = {},
 ): Promise<DiscordHarness> {
   const fake = await FakeDiscord.start(options.fake);

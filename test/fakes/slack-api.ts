@@ -101,6 +101,8 @@ export class FakeSlackApi {
   readonly recorder = new SlackRecorder();
   readonly clock = new TsClock();
   readonly foreignHits: ForeignHit[] = [];
+  /** Every POST of bytes to an upload URL (the middle step of files.uploadV2), in order. */
+  readonly byteUploads: { seq: number; key: string; length: number }[] = [];
   readonly fileHost: FileHost;
   readonly workspace: SlackWorkspace;
   private seq = 0;
@@ -356,6 +358,7 @@ export class FakeSlackApi {
     // Slack takes raw bytes or a multipart form; the WebClient sends the bytes in a `body` part.
     const part = body.files.get("body") ?? body.files.get("file") ?? [...body.files.values()][0];
     const bytes = part?.bytes ?? body.raw;
+    this.byteUploads.push({ seq: ++this.seq, key, length: bytes.length });
     if (!this.workspace.receiveUpload(key, bytes, body.contentType)) return sendText(res, 404, "Not Found");
     sendText(res, 200, `OK - ${bytes.length}`);
   }

@@ -37,7 +37,7 @@ export interface SlackHarness {
 export async function startSlackHarness(
   env: Record<string, string> = {},
   overrides: Partial<StartSlackOptions> = {},
-  runtimeOptions: Pick<RuntimeOptions, "clock"> = {},
+  runtimeOptions: Pick<RuntimeOptions, "clock" | "statusTimers"> = {},
 ): Promise<SlackHarness> {
   const api = await FakeSlackApi.start();
   const seedream = await startFakeSeedream();
