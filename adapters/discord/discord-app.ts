@@ -163,7 +163,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     commandScope,
     restorer: {
       platform: PLATFORM,
-      thread: (address) => discordThread(deps, new AddressedTarget(ready, address), undefined),
+      thread: (address) => discordThread(deps, new AddressedTarget(ready, address, logger), undefined),
       attachment: (descriptor) => describedAttachment(descriptor, files),
       storedImage: (image) => storedImageAttachment(image, files),
     },

@@ -176,6 +176,7 @@ export class AddressedTarget implements ReplyTarget {
   constructor(
     private readonly client: Client<true>,
     private readonly where: ThreadAddress,
+    private readonly logger: Logger,
   ) {
     this.#statusId = where.statusMessageId;
   }
@@ -206,11 +207,19 @@ export class AddressedTarget implements ReplyTarget {
       CONTENT_LIMIT,
     );
     const channel = await this.#sendable();
-    if (this.#statusId === undefined) {
-      this.#statusId = (await this.post({ content })).id;
-      return;
+    if (this.#statusId !== undefined) {
+      try {
+        await channel.messages.edit(this.#statusId, { content, allowedMentions: NO_PINGS });
+        return;
+      } catch (error) {
+        // Deleted meanwhile, or a slash command's response Discord only lets its (expired)
+        // interaction token edit: the status goes on in a new message rather than nowhere.
+        this.logger.info("could not edit the recorded status message; posting a new one", {
+          code: discordErrorCode(error),
+        });
+      }
     }
-    await channel.messages.edit(this.#statusId, { content, allowedMentions: NO_PINGS });
+    this.#statusId = (await this.post({ content })).id;
   }
 
   async typing(): Promise<void> {

@@ -59,3 +59,36 @@ it("kill -9 after image 1: after the restart the same status is edited, the chan
   expect(referenceBytes(after?.body)).toHaveLength(1);
   expect(after?.body?.sequential_image_generation_options).toEqual({ max_images: 2 });
 });
+
+it("/imagine, kill -9 after image 1: the restarted bot edits the command's response and posts the rest in the channel", async () => {
+  fleet.freshStore();
+  const { discord, seedream } = fleet;
+  seedream.setScenario({ images: [{ kind: "ok" }, { kind: "ok", gate: true }, { kind: "ok" }] });
+  const first = await fleet.start();
+  const state = await discord.sendInteractionCreate({
+    name: "imagine",
+    options: { prompt: "three kites", n: 3 },
+  });
+  const progress = await discord.edits.waitFor(
+    (e) => e.interactionId === state.id && /1\/3 done/.test(e.content),
+    WAIT,
+  );
+  await first.bot.kill();
+
+  seedream.setScenario({});
+  await fleet.start();
+  // The interaction token does not survive the restart: the response is edited as a message.
+  const summary = await discord.edits.waitFor(
+    (e) => e.messageId === progress.messageId && /Done: 3 of 3/.test(e.content),
+    WAIT,
+  );
+  expect(summary.content).toMatch(/^> three kites --n 3\n/);
+  const inChannel = discord.messages.all.filter(
+    (m) => m.channelId === state.channelId && m.seq > progress.seq,
+  );
+  expect(inChannel.map((m) => m.content)).toEqual([
+    "The bot restarted while making your images: 1 of 3 were delivered. Making the other 2 now.",
+    "2/3",
+    "3/3",
+  ]);
+});
