@@ -284,8 +284,8 @@ export async function execute(
         sleep: deps.sleep,
         logger: runLog,
         ...(missing.length < params.n ? { indexes: missing, delivered: params.n - missing.length } : {}),
-        onImagePosted: (posted, index, post) =>
-          store.recordImage({
+        onImagePosted: async (posted, index, post) => {
+          await store.recordImage({
             ...base,
             messageId: posted.messageId,
             ...(posted.ref === undefined ? {} : { ref: posted.ref }),
@@ -296,7 +296,10 @@ export async function execute(
             prompt: record.prompt,
             params,
             postedAt: clock.now(),
-          }),
+          });
+          // Cancelled through the store (by another process, or one started later): stop here.
+          if ((await store.getRun(runId))?.state === "cancelled") own.abort(new CancelledError());
+        },
       });
       runLog.info("run finished", {
         delivered: run.delivered,

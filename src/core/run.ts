@@ -104,6 +104,8 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
   const shown = new Set<number>();
   try {
     for await (const raw of input.generator.generate(input.request, { signal: input.signal })) {
+      // Events already received are not posted once the run is stopped (cancel, shutdown).
+      if (input.signal.aborted) throw input.signal.reason;
       const index = raw.type === "completed" ? undefined : slots[raw.index];
       if (raw.type !== "completed" && (index === undefined || shown.has(index))) {
         // An upstream that repeats an image_index or invents one past the request: never a

@@ -122,3 +122,28 @@ describe("a drain for a restart", () => {
     }
   });
 });
+
+describe("cancel through the store", () => {
+  it("stops a run going on in another process at its next image", async () => {
+    const [owner, other] = await Promise.all([
+      createHarness(fake, { STORE_URL: storeUrl }),
+      createHarness(fake, { STORE_URL: storeUrl }),
+    ]);
+    try {
+      fake.setScenario({ images: [{ kind: "ok", gate: true }, { kind: "ok" }, { kind: "ok" }] });
+      const request = incoming("three gulls --n 3");
+      const thread = new RecordingThread({ address });
+      const running = owner.handler.submit(request, thread);
+      await fake.reached(0);
+      expect(await other.handler.cancel(request.platform, request.user.id)).toBe(1);
+      fake.release(0);
+      const result = await running;
+      expect(result.outcome).toBe("cancelled");
+      expect(thread.images.map((image) => image.caption)).toEqual(["1/3"]);
+      expect(thread.lastStatus).toMatch(/^Cancelled: 1 of 3 images delivered/);
+      expect((await owner.store.getRun(result.runId ?? ""))?.state).toBe("cancelled");
+    } finally {
+      await Promise.all([owner.close(), other.close()]);
+    }
+  });
+});
