@@ -3,9 +3,10 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv from "keyv";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { missingIndexes, ownerGone, type ProcessInfo } from "../../src/core/run-record.js";
 import { type BotStore, type NewRun, openStore } from "../../src/core/store.js";
+import { redisAvailable, useRedis } from "../helpers/redis-server.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 let dir: string;
@@ -54,8 +55,13 @@ const backends: Array<[string, () => string]> = [
   ["memory://", () => "memory://"],
   ["sqlite://", () => `sqlite://${join(dir, `runs-${Math.random().toString(36).slice(2)}.sqlite`)}`],
 ];
+// The same records on Redis, when this run has one (the global setup says loudly when not).
+const redis = redisAvailable ? useRedis() : undefined;
+if (redis) backends.push(["redis://", () => redis.url()]);
 
-describe.each(backends)("durable run records on %s", (_name, makeUrl) => {
+describe.each(backends)("durable run records on %s", (name, makeUrl) => {
+  // One Redis database for the suite: each test starts from an empty one.
+  if (name === "redis://") beforeEach(() => redis?.flush());
   let url: string;
   let store: BotStore;
   const open = async () => {
