@@ -1,5 +1,5 @@
 import type { Config } from "./config.js";
-import { type CounterStore, MemoryCounters } from "./core/counters.js";
+import type { CounterStore } from "./core/counters.js";
 import { createHandler, type Handler } from "./core/handler.js";
 import { createImageBudget, type ImageBudget } from "./core/image-budget.js";
 import { openCounters } from "./core/open-counters.js";
@@ -103,16 +103,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const generator = options.generator ?? createGenerator(config);
   const store = await openStore(config.store.url, { ttlMs: config.store.ttlMs });
   const clock = options.clock;
-  let counters: CounterStore;
-  if (config.store.url.startsWith("redis")) {
-    // Until the Redis counters exist each process counts on its own: quotas are per process.
-    logger.warn("quota counters are kept in memory with a Redis store: they reset on restart");
-    counters = new MemoryCounters(clock);
-  } else {
-    counters = await openCounters(config.store.url, clock === undefined ? {} : { clock });
-  }
+  // Beside the store: the same sqlite file, or the same Redis (shared by every process).
+  const counters = await openCounters(config.store.url, clock === undefined ? {} : { clock }).catch(
+    async (error: unknown) => {
+      await store.close();
+      throw error;
+    },
+  );
   const budget = await openImageBudget(config).catch(async (error: unknown) => {
-    await store.close();
+    await Promise.allSettled([store.close(), counters.close()]);
     throw error;
   });
   const handler = createHandler({
@@ -132,7 +131,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     counters,
     handler,
     async close() {
-      await Promise.allSettled([store.close(), counters.close(), generator.close?.()]);
+      await Promise.allSettled([store.close(), counters.close(), generator.close?.(), budget?.close()]);
       await Promise.allSettled([store.close(), generator.close?.(), budget?.close()]);
     },
   };
