@@ -5,13 +5,13 @@
  *   caller dropping each image once it has it;
  * - `parser-direct`: eventsource-parser fed every chunk, with a bare JSON.parse (no zod, no events);
  * - `naive`: buffer the whole body, then split, JSON.parse and decode everything.
- * Run: npm run bench  (node --import tsx --expose-gc bench/run.ts). Writes bench/RESULTS.md.
+ * Run: npm run bench  (node --import tsx --expose-gc bench/run.ts). Writes its section of bench/RESULTS.md.
  */
-import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { createParser } from "eventsource-parser";
 import { eventsFromSse, type TranslateContext } from "../src/seedream/events.js";
 import { decodeSse } from "../src/seedream/sse.js";
+import { writeResultsSection } from "./results-file.js";
 import { buildWorkload, type Workload } from "./workload.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     "",
   ].join("\n");
   console.log(`\n${report}`);
-  writeFileSync(new URL("./RESULTS.md", import.meta.url), report);
+  writeResultsSection("sse", report);
 }
 
 await main();

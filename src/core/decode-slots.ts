@@ -1,7 +1,8 @@
 /**
- * A process-wide bound on how many images are decoded at once. One decode of a 36 MP reference
- * holds ~100 MB and a core; letting every user's references decode together is what turned four
- * small PNGs into a gigabyte. Callers wait their turn in arrival order.
+ * A process-wide bound on how many images are decoded at once. Scaling one 8000×8000 photo to
+ * 36 MP alone takes a few hundred MB of RSS, and libvips already spreads one image over every
+ * core, so decodes take turns (bench/bomb.ts measures four users at once). Callers wait in
+ * arrival order.
  */
 export class DecodeSlots {
   private busy = 0;
@@ -23,7 +24,7 @@ export class DecodeSlots {
   }
 }
 
-const DECODE_DEFAULTS = { concurrentDecodes: 2 } as const satisfies { concurrentDecodes: number };
+const DECODE_DEFAULTS = { concurrentDecodes: 1 } as const satisfies { concurrentDecodes: number };
 
 /** Every reference decode in this process goes through these slots. */
 export const referenceDecodes = new DecodeSlots(DECODE_DEFAULTS.concurrentDecodes);
