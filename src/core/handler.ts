@@ -178,7 +178,7 @@ export function createHandler(deps: HandlerDeps): Handler {
   const { generator, store, settings } = deps;
   const logger = deps.logger ?? silentLogger;
   const statusTimers = deps.statusTimers ?? systemStatusTimers;
-  const limiter = new RunLimiter(settings.limits);
+  const limiter = new RunLimiter(settings.limits, statusTimers);
   const clock = deps.clock ?? systemClock;
   const quotas = new Quotas(
     deps.counters ?? new MemoryCounters(clock),

@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { CancelledError, QueueFullError, UserQueueFullError } from "../../src/core/errors.js";
 import { RunLimiter } from "../../src/core/limits.js";
 import { errorSentence } from "../../src/core/messages.js";
+import type { StatusTimers } from "../../src/core/status-throttle.js";
 import { SeedreamValidationError } from "../../src/seedream/errors.js";
 import { type ModelCapabilities, modelCapabilities } from "../../src/seedream/models.js";
 import { validateRequest } from "../../src/seedream/validate.js";
@@ -56,8 +57,43 @@ function limiter(
   maxQueueLength = 10,
   maxQueuedPerUser = 10,
 ) {
-  return new RunLimiter({ maxConcurrentRuns, maxConcurrentRunsPerUser, maxQueueLength, maxQueuedPerUser });
+  return new RunLimiter(
+    { maxConcurrentRuns, maxConcurrentRunsPerUser, maxQueueLength, maxQueuedPerUser },
+    timers,
+  );
 }
+
+/** Time that moves only when a test says so; `advance` runs what fell due, in order. */
+class ManualTimers implements StatusTimers {
+  time = 0;
+  #due: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  now(): number {
+    return this.time;
+  }
+  schedule(fn: () => void, ms: number): () => void {
+    const item = { at: this.time + ms, fn, cancelled: false };
+    this.#due.push(item);
+    return () => {
+      item.cancelled = true;
+    };
+  }
+  advance(ms: number): void {
+    this.time += ms;
+    for (;;) {
+      const next = this.#due
+        .filter((item) => !item.cancelled && item.at <= this.time)
+        .sort((a, b) => a.at - b.at)[0];
+      if (!next) return;
+      next.cancelled = true;
+      next.fn();
+    }
+  }
+}
+
+let timers = new ManualTimers();
+beforeEach(() => {
+  timers = new ManualTimers();
+});
 
 describe("run limits", () => {
   it("queues beyond the overall limit and reports positions as they change", async () => {
@@ -79,6 +115,11 @@ describe("run limits", () => {
     a.release();
     const bTicket = await b;
     expect(order).toEqual(["b"]);
+    // c was told "2" a moment ago: its next position waits for the interval.
+    expect(positions.c).toEqual([2]);
+    timers.advance(4_999);
+    expect(positions.c).toEqual([2]);
+    timers.advance(1);
     expect(positions.c).toEqual([2, 1]);
 
     bTicket.release();
@@ -142,10 +183,39 @@ describe("run limits", () => {
     expect(limits.cancel("alice")).toBe(2);
     await expect(waiting).rejects.toBeInstanceOf(CancelledError);
     expect(running.signal.aborted).toBe(true);
+    timers.advance(5_000);
     expect(bobPositions).toEqual([2, 1]);
 
     running.release();
     (await bob).release();
     expect(limits.cancel("alice")).toBe(0);
+  });
+
+  it("tells N waiting requests each position at most once per 5 s, and only when it changed", async () => {
+    const N = 20;
+    const limits = limiter(1, 1, 100, 100);
+    const first = await limits.acquire("runner");
+    const told: number[][] = Array.from({ length: N }, () => []);
+    const tickets = told.map((positions, i) =>
+      limits.acquire(`user${i}`, { onQueued: (position) => positions.push(position) }),
+    );
+    // Each is told its place once on joining the line.
+    expect(told.map((positions) => positions.length)).toEqual(Array(N).fill(1));
+
+    // Ten runs end within the same second: the line moves ten places, nobody hears yet.
+    first.release();
+    for (let i = 0; i < 9; i++) (await tickets[i])?.release();
+    const edits = () => told.reduce((sum, positions) => sum + positions.length, 0);
+    expect(edits()).toBe(N);
+    // Five seconds on, each request still waiting hears its new place once.
+    timers.advance(5_000);
+    expect(edits()).toBe(N + (N - 10));
+    expect(told[10]).toEqual([11, 1]);
+    expect(told[19]).toEqual([20, 10]);
+    // Nothing moved since: no more edits, however long they wait.
+    timers.advance(60_000);
+    expect(edits()).toBe(N + (N - 10));
+    // Before: every release re-told every request behind it, N + (N-1) + … edits.
+    for (let i = 9; i < N; i++) (await tickets[i])?.release();
   });
 });
