@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCommand } from "../../src/core/grammar.js";
+import type { PlatformRestorer, ThreadAddress } from "../../src/core/ports.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { createHarness, type Harness, incoming, threadWithRefetch } from "./harness.js";
 import { RecordingThread } from "./recording-thread.js";
@@ -119,5 +123,58 @@ describe("usage and settings grammar", () => {
     });
     const clamped = parseCommand("a kite", { defaults: { ...options.defaults, maxImages: 2 }, user });
     expect(clamped).toMatchObject({ params: { n: 2 } });
+  });
+});
+
+describe("quota counting across a restart", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "seedream-quota-restart-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("counts what an interrupted run delivered, and what its continuation delivers after the restart", async () => {
+    const env = { STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`, QUOTA_USER_DAILY_IMAGES: "3" };
+    const address: ThreadAddress = { platform: "test", channel: "C1", thread: "t1" };
+    const restorer = (thread: RecordingThread): PlatformRestorer => ({
+      platform: "test",
+      thread: () => thread,
+      attachment: () => {
+        throw new Error("no attachments here");
+      },
+      storedImage: () => {
+        throw new Error("no stored images here");
+      },
+    });
+    fake.reset();
+    const before = await createHarness(fake, env);
+    fake.setScenario({ images: [{ kind: "ok" }, { kind: "ok", gate: true }, { kind: "ok" }] });
+    const request = incoming("three owls --n 3");
+    const thread = new RecordingThread({ address });
+    const running = before.handler.submit(request, thread);
+    await thread.waitFor((event) => event.kind === "image");
+    await fake.reached(1);
+    await before.handler.drain(50);
+    expect((await running).outcome).toBe("interrupted");
+    await before.close();
+
+    fake.setScenario({});
+    const after = await createHarness(fake, env);
+    try {
+      await after.handler.recover([restorer(new RecordingThread({ address }))]);
+      await after.handler.idle();
+      // 1 image before the restart + 2 after = the whole quota: nothing counted twice or lost.
+      const usage = new RecordingThread({ ephemeral: true });
+      await after.handler.submit({ ...incoming("usage"), user: request.user }, usage);
+      expect(usage.ephemerals[0]).toMatch(/^Today: 3 of 3 images/);
+      const more = new RecordingThread({ ephemeral: true });
+      expect(
+        (await after.handler.submit({ ...incoming("one more owl"), user: request.user }, more)).outcome,
+      ).toBe("rejected");
+    } finally {
+      await after.close();
+    }
   });
 });

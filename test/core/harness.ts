@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { type Config, parseConfig } from "../../src/config.js";
 import { createHandler, type Handler } from "../../src/core/handler.js";
+import { openCounters } from "../../src/core/open-counters.js";
 import type { Attachment, IncomingRequest, StoredImageRef } from "../../src/core/ports.js";
 import type { Clock } from "../../src/core/runtime.js";
 import { type BotStore, openStore } from "../../src/core/store.js";
@@ -62,9 +63,12 @@ export async function createHarness(
   });
   const store = await openStore(config.store.url, { ttlMs: config.store.ttlMs });
   const clock = new ManualClock();
+  // Quota counters beside the store, as the app keeps them (so a sqlite store's survive a restart).
+  const counters = await openCounters(config.store.url, { clock });
   const handler = createHandler({
     generator: client,
     store,
+    counters,
     settings: config,
     clock,
     sleep: async (ms) => {
@@ -82,6 +86,7 @@ export async function createHarness(
     close: async () => {
       await client.close();
       await store.close();
+      await counters.close();
     },
   };
 }

@@ -96,6 +96,17 @@ describe("cost control on Discord", () => {
     expect((await answerOf(shown.id)).content).toMatch(/^You have no saved settings/);
   });
 
+  it("takes settings and usage through a mention too", async () => {
+    await h.fake.sendMessageCreate({ author: "bob", content: h.mentionBot("settings --n 2 --ar 16:9") });
+    expect((await h.fake.nextMessage()).content).toMatch(/^Saved\. Your requests now use --ar 16:9 --n 2/);
+    await h.fake.sendMessageCreate({ author: "bob", content: h.mentionBot("usage") });
+    expect((await h.fake.nextMessage()).content).toMatch(/^Today: 2 of 2 images/);
+    await h.fake.sendMessageCreate({ author: "bob", content: h.mentionBot("settings reset") });
+    expect((await h.fake.nextMessage()).content).toMatch(/cleared/);
+    await h.discord.idle();
+    expect(h.seedream.requests).toEqual([]);
+  });
+
   it("refuses a blocked term in Chinese and in English, naming it, without generating", async () => {
     await h.fake.sendMessageCreate({ author: "alice", content: h.mentionBot("一张血腥的电影海报") });
     const chinese = await h.fake.nextMessage();
