@@ -2,6 +2,7 @@ import type { Config } from "./config.js";
 import type { CounterStore } from "./core/counters.js";
 import { createHandler, type Handler } from "./core/handler.js";
 import { createImageBudget, type ImageBudget } from "./core/image-budget.js";
+import type { RunObserver } from "./core/observer.js";
 import { openCounters } from "./core/open-counters.js";
 import { connectRedis } from "./core/redis-client.js";
 import type { Clock } from "./core/runtime.js";
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** Timers of the core's status throttle (tests that count edits pass a manual one). */
   statusTimers?: StatusTimers;
+  /** Metrics and the audit line (the bot passes its Prometheus observer). */
+  observer?: RunObserver;
 }
 
 export function createGenerator(config: Config): ImageGenerator & { close?(): Promise<void> } {
@@ -124,6 +127,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     ...(options.statusTimers === undefined ? {} : { statusTimers: options.statusTimers }),
     ...(options.recoverOnStart ? { recoverOnStart: true } : {}),
     ...(budget ? { imageBudget: budget.budget } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   return {
     config,

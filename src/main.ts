@@ -13,6 +13,8 @@ import { opsRoutes, startOpsServer } from "./ops/http.js";
 import { createProcessLogger } from "./ops/log.js";
 import { createPrometheusMetrics } from "./ops/prometheus.js";
 import { checkReadiness } from "./ops/readiness.js";
+import { createRunObserver } from "./ops/run-observer.js";
+import { estimate } from "./seedream/prices.js";
 
 /** Time past the grace allowed for stopping platforms and closing the store (the exit is within grace + 5 s). */
 const SHUTDOWN_MARGIN_MS = 4000;
@@ -57,7 +59,12 @@ export async function main(
     (name): name is string => name !== undefined,
   );
   const prometheus = createPrometheusMetrics({ platforms: configured });
-  const runtime = await createRuntime(config, { logger, recoverOnStart: true });
+  const observer = createRunObserver({
+    metrics: prometheus.metrics,
+    logger,
+    cost: (model, images) => estimate(config.seedream.provider, model, images, config.cost.pricePerImage),
+  });
+  const runtime = await createRuntime(config, { logger, recoverOnStart: true, observer });
   const platforms: PlatformHandle[] = [];
   const routes = opsRoutes({
     readiness: () =>

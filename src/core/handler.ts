@@ -8,6 +8,7 @@ import { type GenerationParams, parseCommand, type SettingsCommand, type UserSet
 import type { ImageBudget } from "./image-budget.js";
 import { RunLimiter } from "./limits.js";
 import { cancelReply, errorSentence, resumedStatus } from "./messages.js";
+import { noObserver, type RunObserver, runOutcome } from "./observer.js";
 import { createPolicy } from "./policy.js";
 import type { Attachment, FollowUp, IncomingRequest, OutputThread, PlatformRestorer } from "./ports.js";
 import { createProcessLease, type ProcessLease } from "./process-lease.js";
@@ -60,6 +61,8 @@ export interface HandlerDeps {
   lease?: ProcessLease;
   /** SEEDREAM_IMAGES_PER_MINUTE's budget, when set. */
   imageBudget?: ImageBudget;
+  /** Metrics and the audit line (default: none). */
+  observer?: RunObserver;
 }
 
 export type { HandleOutcome, HandleResult } from "./request-run.js";
@@ -193,6 +196,8 @@ export function createHandler(deps: HandlerDeps): Handler {
   let closedAll = false;
   let draining = false;
   const lease = deps.lease ?? createProcessLease(store, logger);
+  const observer = deps.observer ?? noObserver;
+  observer.watchLoad(() => ({ queued: limiter.waitingCount, running: limiter.runningCount }));
   let markRecovered = () => {};
   const recovered = deps.recoverOnStart
     ? new Promise<void>((resolve) => {
@@ -214,6 +219,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     local: new Set(),
     active: new Map(),
     ...(deps.imageBudget ? { imageBudget: deps.imageBudget } : {}),
+    observer,
   };
 
   async function cancel(platform: string, userId: string): Promise<number> {
@@ -511,6 +517,13 @@ export function createHandler(deps: HandlerDeps): Handler {
   /** Tracks a request in flight (shutdown and idle wait for it). */
   function track(task: Task, work: () => Promise<HandleResult>): Promise<HandleResult> {
     const done = work();
+    void done.then(
+      ({ outcome }) => {
+        const ended = runOutcome(outcome);
+        if (ended) observer.requestEnded(task.platform, ended);
+      },
+      () => {},
+    );
     task.done = done;
     tasks.add(task);
     void done.finally(() => tasks.delete(task));

@@ -21,6 +21,7 @@ import {
   STOPPED_STATUS,
   waitingStatus,
 } from "./messages.js";
+import type { ImageOutcome, RunObserver, RunOutcome } from "./observer.js";
 import type { Attachment, IncomingRequest, OutputThread } from "./ports.js";
 import { prepareReferences, referenceRulesFor, selectReferenceSources } from "./references.js";
 import { type RunResult, runGeneration } from "./run.js";
@@ -82,6 +83,8 @@ export interface GenerateDeps {
   active: Map<string, ActiveRun>;
   /** SEEDREAM_IMAGES_PER_MINUTE, when set: taken just before the run calls Seedream. */
   imageBudget?: ImageBudget;
+  /** Metrics and the audit line. */
+  observer: RunObserver;
 }
 
 export interface ActiveRun {
@@ -221,6 +224,30 @@ export async function execute(
     statusShown = true;
     return thread.updateStatus(text).catch(() => {});
   };
+  const started = clock.now();
+  let model = params.model ?? settings.seedream.model ?? "";
+  const ended = (outcome: RunOutcome, run?: RunResult, error?: unknown) =>
+    deps.observer.runEnded({
+      runId,
+      platform: record.platform,
+      userId: record.userId,
+      ...(record.teamId === undefined ? {} : { teamId: record.teamId }),
+      model,
+      asked: params.n,
+      delivered: run?.delivered ?? record.images.length,
+      blocked: run?.blocked ?? 0,
+      failed: run?.failed ?? 0,
+      outcome,
+      durationMs: clock.now() - started,
+      ...(error === undefined ? {} : { error }),
+    });
+  let firstShown = options.resumed === true; // a continuation's first image is not a first image
+  const onImageEnd = (outcome: ImageOutcome, deliveryMs?: number) => {
+    deps.observer.imageEnded(record.platform, model, outcome, deliveryMs);
+    if (outcome !== "delivered" || firstShown) return;
+    firstShown = true;
+    deps.observer.firstImage(record.platform, clock.now() - record.createdAt);
+  };
   const settle = async (state: RunState, reason?: string) => {
     try {
       await store.moveRun(runId, state, reason === undefined ? {} : { reason });
@@ -233,6 +260,7 @@ export async function execute(
     const generateRequest: CheckedRequest = {
       ...generator.validate(requestOf(record, missing.length), sources.length),
     };
+    model = generateRequest.model;
     const caps = modelCapabilities(generateRequest.model);
     const ticket = await deps.limiter.acquire(`${record.platform}:${record.userId}`, {
       onQueued: (position) => void status(waitingStatus(position)),
@@ -284,6 +312,7 @@ export async function execute(
         sleep: deps.sleep,
         logger: runLog,
         ...(missing.length < params.n ? { indexes: missing, delivered: params.n - missing.length } : {}),
+        onImageEnd,
         onImagePosted: async (posted, index, post) => {
           await store.recordImage({
             ...base,
@@ -301,15 +330,10 @@ export async function execute(
           if ((await store.getRun(runId))?.state === "cancelled") own.abort(new CancelledError());
         },
       });
-      runLog.info("run finished", {
-        delivered: run.delivered,
-        blocked: run.blocked,
-        failed: run.failed,
-        interrupted: run.interrupted === true,
-      });
       if (run.interrupted) {
         await settle("interrupted", "the bot shut down");
         await status(pausedStatus(run.delivered, params.n));
+        ended("interrupted", run);
         return { outcome: "interrupted", runId, run };
       }
       const outcome: HandleOutcome = run.cancelled
@@ -318,11 +342,13 @@ export async function execute(
           ? "completed"
           : "failed";
       await settle(outcome === "completed" ? "done" : outcome, errorCode(run.error));
+      ended(outcome, run, run.error);
       return { outcome, runId, run, model: generateRequest.model };
     } catch (error) {
       if (error instanceof InterruptedError) {
         await settle("interrupted", "the bot shut down");
         await status(pausedStatus(record.images.length, params.n));
+        ended("interrupted");
         return { outcome: "interrupted", runId };
       }
       await settle(error instanceof CancelledError ? "cancelled" : "failed", errorCode(error));
@@ -345,6 +371,7 @@ export async function execute(
     const result = await rejectRequest(error, thread, log, {
       privately: isCommandMistake(error) || error instanceof UserQueueFullError,
     });
+    ended(result.outcome === "cancelled" ? "cancelled" : "rejected", undefined, error);
     return { ...result, runId };
   }
 }

@@ -15,6 +15,7 @@ import {
   streamEndedSentence,
   summaryStatus,
 } from "./messages.js";
+import type { ImageOutcome } from "./observer.js";
 import type { ImagePost, OutputThread, PostedImage } from "./ports.js";
 import type { Clock, Logger, Sleep } from "./runtime.js";
 import { truncate } from "./text.js";
@@ -40,6 +41,8 @@ export interface RunInput {
   logger: Logger;
   /** Called after each image is posted (the handler records it); errors are logged, not fatal. */
   onImagePosted?(posted: PostedImage, index: number, post: ImagePost): Promise<void>;
+  /** Each image's end (metrics); `deliveryMs`: from its event to its post, for delivered ones. */
+  onImageEnd?(outcome: ImageOutcome, deliveryMs?: number): void;
   /** Retries of a failed image post (default `RUN_DEFAULTS.postRetries`). */
   postRetries?: number;
   /** A continuation: Seedream's image i is the run's image `indexes[i]` (default: i itself). */
@@ -130,6 +133,7 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
       } else if (event.type === "image_failed") {
         if (event.kind === "moderation") result.blocked++;
         else result.failed++;
+        input.onImageEnd?.(event.kind === "moderation" ? "blocked" : "failed");
         logger.info("image failed", { index: event.index, code: event.code });
         await safely("post a failure", () =>
           thread.postText(imageFailureSentence(event.index, total, event.kind, event.code)),
@@ -179,6 +183,7 @@ async function deliver(
   notes: Set<"reencoded">,
 ): Promise<void> {
   const { thread, total } = input;
+  const arrived = input.clock.now();
   const label = imageLabel(event.index, total);
   // Broken image data (not an image, base64 of an HTML page, cut short, bigger than claimed) is
   // that slot's failure, never an upload.
@@ -211,6 +216,7 @@ async function deliver(
       error,
     });
     result.failed++;
+    input.onImageEnd?.("failed");
     await safely("post a failure", () => thread.postText(postFailureSentence(event.index, total)));
     return;
   }
@@ -220,6 +226,7 @@ async function deliver(
     try {
       const posted = await thread.postImage(post);
       result.delivered++;
+      input.onImageEnd?.("delivered", input.clock.now() - arrived);
       if (input.onImagePosted) {
         const record = input.onImagePosted;
         await safely("record the image", () => record(posted, event.index, post));
@@ -236,6 +243,7 @@ async function deliver(
     }
   }
   result.failed++;
+  input.onImageEnd?.("failed");
   await safely("post a failure", () => thread.postText(postFailureSentence(event.index, total)));
 }
 

@@ -1,10 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { BotMetrics, ImageOutcome, RunOutcome } from "../core/metrics.js";
+import type { ImageOutcome, RunOutcome } from "../core/observer.js";
 
 /**
- * The Prometheus side of the core's `BotMetrics` port. Each bot gets its own `Registry` (never
- * prom-client's global one), so several bots in one process (tests, the console next to a
- * server) keep separate counts and never collide on a metric name.
+ * The bot's Prometheus metrics. Each bot gets its own `Registry` (never prom-client's global
+ * one), so several bots in one process (tests, the console next to a server) keep separate
+ * counts and never collide on a metric name. Fed by `run-observer.ts`.
  */
 
 export const RUN_OUTCOMES = [
@@ -23,8 +23,20 @@ const DEFAULTS = {
   deliveryBuckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
 } as const satisfies Record<string, readonly number[]>;
 
+/** The instruments, in the bot's terms. Every label value is bounded (see `boundedLabel`). */
+export interface BotMetrics {
+  runFinished(platform: string, outcome: RunOutcome): void;
+  /** `model`: the model family (`seedream-4.5`), never a free-form id. */
+  imageFinished(platform: string, model: string, outcome: ImageOutcome): void;
+  firstImage(seconds: number): void;
+  imageDelivered(seconds: number): void;
+  /** Read at every scrape: requests waiting for a slot, runs holding one. */
+  watchLoad(read: () => { queued: number; running: number }): void;
+  apiError(code: string): void;
+  cost(currency: string, amount: number): void;
+}
+
 export interface PrometheusMetrics {
-  /** What the core is given. */
   metrics: BotMetrics;
   registry: Registry;
   /** The `content-type` of `render()`'s text. */
@@ -68,15 +80,22 @@ export function createPrometheusMetrics(options: PrometheusOptions = {}): Promet
     buckets: [...DEFAULTS.deliveryBuckets],
     registers,
   });
-  const queueDepth = new Gauge({
+  let load = () => ({ queued: 0, running: 0 });
+  new Gauge({
     name: "seedream_queue_depth",
     help: "Requests waiting for a free run slot.",
     registers,
+    collect() {
+      this.set(load().queued);
+    },
   });
-  const inProgress = new Gauge({
+  new Gauge({
     name: "seedream_runs_in_progress",
     help: "Runs holding a slot (downloading references or generating).",
     registers,
+    collect() {
+      this.set(load().running);
+    },
   });
   const apiErrors = new Counter({
     name: "seedream_api_errors_total",
@@ -84,8 +103,13 @@ export function createPrometheusMetrics(options: PrometheusOptions = {}): Promet
     labelNames: ["code"] as const,
     registers,
   });
-  queueDepth.set(0);
-  inProgress.set(0);
+  // Priced by src/seedream/prices.ts (or SEEDREAM_PRICE_PER_IMAGE): an estimate, not an invoice.
+  const cost = new Counter({
+    name: "seedream_estimated_cost_total",
+    help: "Estimated cost of the images delivered, by currency.",
+    labelNames: ["currency"] as const,
+    registers,
+  });
   for (const platform of options.platforms ?? []) {
     for (const outcome of RUN_OUTCOMES) runs.labels(boundedLabel(platform), outcome).inc(0);
   }
@@ -96,18 +120,18 @@ export function createPrometheusMetrics(options: PrometheusOptions = {}): Promet
       images.labels(boundedLabel(platform), boundedLabel(model), outcome).inc(),
     firstImage: (seconds) => firstImage.observe(seconds),
     imageDelivered: (seconds) => delivery.observe(seconds),
-    load: (queued, running) => {
-      queueDepth.set(queued);
-      inProgress.set(running);
+    watchLoad: (read) => {
+      load = read;
     },
     apiError: (code) => apiErrors.labels(boundedLabel(code)).inc(),
+    cost: (currency, amount) => cost.labels(boundedLabel(currency)).inc(amount),
   };
   return { metrics, registry, contentType: registry.contentType, render: () => registry.metrics() };
 }
 
 /**
- * The callers pass bounded values already; this is the last guard so a surprise (an upstream's
- * invented error code, a long id) can never create one series per request.
+ * Callers pass bounded values (platform names, model families, the client's error codes); this
+ * keeps a surprise (a stray id, a line break) from becoming a label: it reads "other" instead.
  */
 function boundedLabel(value: string): string {
   return /^[A-Za-z0-9][\w.-]{0,39}$/.test(value) ? value : "other";

@@ -10,7 +10,9 @@ describe("Prometheus metrics", () => {
     metrics.imageFinished("slack", "seedream-4.5", "blocked");
     metrics.firstImage(12.5);
     metrics.imageDelivered(0.3);
-    metrics.load(3, 2);
+    metrics.watchLoad(() => ({ queued: 3, running: 2 }));
+    metrics.cost("USD", 0.04);
+    metrics.cost("USD", 0.08);
     metrics.apiError("rate_limited");
     const families = parsePrometheus(await render());
 
@@ -34,6 +36,7 @@ describe("Prometheus metrics", () => {
     expect(sampleValue(families, "seedream_queue_depth")).toBe(3);
     expect(sampleValue(families, "seedream_runs_in_progress")).toBe(2);
     expect(sampleValue(families, "seedream_api_errors_total", { code: "rate_limited" })).toBe(1);
+    expect(sampleValue(families, "seedream_estimated_cost_total", { currency: "USD" })).toBeCloseTo(0.12);
     for (const name of [
       "process_cpu_user_seconds_total",
       "process_resident_memory_bytes",
