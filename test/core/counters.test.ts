@@ -3,8 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CounterStore } from "../../src/core/counters.js";
+import { StoreUnavailableError } from "../../src/core/errors.js";
+import { STORE_UNAVAILABLE } from "../../src/core/messages.js";
 import { openCounters } from "../../src/core/open-counters.js";
-import { describeRedis, redisAvailable, useRedis } from "../helpers/redis-server.js";
+import {
+  describeRedis,
+  describeRedisServer,
+  redisAvailable,
+  startRedisServer,
+  useRedis,
+} from "../helpers/redis-server.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 let dir: string;
@@ -153,5 +161,35 @@ describeRedis("redis counters", () => {
     const again = await openCounters(url, { clock });
     expect(await again.read([user])).toEqual([5]);
     await again.close();
+  });
+});
+
+describeRedisServer("redis counters when Redis is lost", () => {
+  it("answer 'the state store is unavailable' at once, and count again once Redis is back", async () => {
+    const server = await startRedisServer();
+    try {
+      const counters = await openCounters(server.url, { clock });
+      await counters.reserve([{ ...user, limit: 3 }], 1, DAY);
+      await server.stop({ kill: true });
+      const started = Date.now();
+      const failure = await counters
+        .reserve([{ ...user, limit: 3 }], 1, DAY)
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(StoreUnavailableError);
+      expect((failure as StoreUnavailableError).userMessage).toBe(STORE_UNAVAILABLE);
+      expect(Date.now() - started).toBeLessThan(1000);
+      await server.start();
+      let answer: unknown;
+      for (let tries = 0; tries < 50; tries++) {
+        answer = await counters.reserve([{ ...user, limit: 3 }], 1, DAY).catch((error: unknown) => error);
+        if (!(answer instanceof Error)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Redis came back empty (no persistence in the test server): counting starts again.
+      expect(answer).toEqual({ granted: true, values: [1] });
+      await counters.close();
+    } finally {
+      await server.dispose();
+    }
   });
 });
