@@ -138,7 +138,8 @@ export class SlackWeb {
     const response = await this.options.fetch(uploadUrl, {
       method: "POST",
       headers: { "content-type": "application/octet-stream" },
-      body: new Uint8Array(input.bytes),
+      // The core's Buffer itself (a Uint8Array): no copy between the decoded image and the socket.
+      body: input.bytes,
       redirect: "error",
       signal: AbortSignal.timeout(120_000),
     });
