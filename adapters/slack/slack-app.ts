@@ -7,15 +7,24 @@ import type { BotStore } from "../../src/core/store.js";
 import { BotError } from "../../src/errors.js";
 import type { Logger } from "../../src/logger.js";
 import { type HttpRoute, startOpsServer } from "../../src/ops/http.js";
+import { ACTION, EDIT_VIEW } from "./slack-buttons.js";
 import { slackErrorCode } from "./slack-errors.js";
 import { describedAttachment, storedImageAttachment } from "./slack-files.js";
+import { onCancelButton, onEditButton, onEditSubmitted, onImageButton } from "./slack-follow-ups.js";
 import { type GestureDeps, onMessageEvent, onSlashCommand, PLATFORM } from "./slack-gestures.js";
 import { normaliseApiUrl, tokenHostPolicy } from "./slack-hosts.js";
 import { slackLogger } from "./slack-logger.js";
 import { escapeSlackText } from "./slack-text.js";
 import { SlackThread } from "./slack-thread.js";
 import { type Fetch, SlackWeb, type Sleep } from "./slack-web.js";
-import { eventEnvelopeSchema, messageEventSchema, slashCommandSchema } from "./slack-wire.js";
+import {
+  type BlockAction,
+  blockActionSchema,
+  eventEnvelopeSchema,
+  messageEventSchema,
+  slashCommandSchema,
+  viewSubmissionSchema,
+} from "./slack-wire.js";
 
 /** The Slack app's credentials and names (the composition root maps the app config onto it). */
 export interface SlackSettings {
@@ -188,6 +197,43 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     const eventId = envelope.success ? envelope.data.event_id : undefined;
     settle(onMessageEvent(deps, parsed.data, eventId));
   };
+  // Follow-up buttons and the Edit… form: acked at once (Slack's 3 s), the work after the ack.
+  const onPress =
+    (work: (body: BlockAction) => Promise<void>) =>
+    async ({ ack, body }: { ack: () => Promise<void>; body: unknown }) => {
+      await ack();
+      const parsed = blockActionSchema.safeParse(body);
+      if (!parsed.success) {
+        logger.warn("ignored a button press without the expected fields", { error: parsed.error });
+        return;
+      }
+      settle(work(parsed.data));
+    };
+  app.action(
+    ACTION.again,
+    onPress((body) => onImageButton(deps, body, "again")),
+  );
+  app.action(
+    ACTION.vary,
+    onPress((body) => onImageButton(deps, body, "vary")),
+  );
+  app.action(
+    ACTION.edit,
+    onPress((body) => onEditButton(deps, body)),
+  );
+  app.action(
+    ACTION.cancel,
+    onPress((body) => onCancelButton(deps, body)),
+  );
+  app.view(EDIT_VIEW.callbackId, async ({ ack, body }) => {
+    await ack();
+    const parsed = viewSubmissionSchema.safeParse(body);
+    if (!parsed.success) {
+      logger.warn("ignored a form submission without the expected fields", { error: parsed.error });
+      return;
+    }
+    settle(onEditSubmitted(deps, parsed.data));
+  });
   app.event("app_mention", onEvent);
   app.event("message", onEvent);
   app.error(async (error) => {

@@ -17,6 +17,8 @@ export const BOT_SCOPES = [
   "commands",
   "files:read",
   "files:write",
+  // users.info: a workspace admin or owner may cancel anyone's run with its button.
+  "users:read",
 ] as const;
 
 export const BOT_EVENTS = ["app_mention", "message.channels", "message.groups"] as const;

@@ -1,6 +1,7 @@
 import type { ImagePost, OutputThread, PostedImage, ThreadAddress } from "../../src/core/ports.js";
 import { truncate } from "../../src/core/text.js";
 import type { Logger } from "../../src/logger.js";
+import { cancellableStatusBlocks, imageButtonsBlocks } from "./slack-buttons.js";
 import { escapePrivateText, escapeSlackText } from "./slack-text.js";
 import type { SlackWeb } from "./slack-web.js";
 
@@ -38,6 +39,10 @@ const ALT_TEXT_LIMIT = 1000;
 export class SlackThread implements OutputThread {
   readonly statusIntervalMs: number;
   private statusTs: string | undefined;
+  /** The run whose Cancel button the status carries while it goes on. */
+  private cancelRunId: string | undefined;
+  /** The last status shown, and whether it carried the button (removed when the answer ends). */
+  private shown: { text: string; withButton: boolean } | undefined;
 
   constructor(
     private readonly deps: ThreadDeps,
@@ -60,22 +65,56 @@ export class SlackThread implements OutputThread {
       title: image.caption,
       altText: truncate(image.altText, ALT_TEXT_LIMIT),
     });
+    // The image is shared as a file (never lost to a refused image block); its buttons follow at
+    // once in a compact message. A failure there leaves the image in place, only unbuttoned.
+    try {
+      const blocks = imageButtonsBlocks(image.caption, { fileId, key: image.key });
+      await this.deps.web.postMessage(
+        this.options.channel,
+        escapeSlackText(image.caption),
+        this.options.threadTs,
+        blocks,
+      );
+    } catch (error) {
+      this.deps.logger.warn("could not post the buttons of an image", { fileId, error });
+    }
     // Uploads are shared asynchronously and return no message ts: the file id names the image.
     return { messageId: fileId, ref: fileId };
   }
 
-  async updateStatus(text: string): Promise<void> {
+  cancellable(runId: string | undefined): void {
+    this.cancelRunId = runId;
+  }
+
+  /** The answer is over: a status still showing its Cancel button is shown once more without it. */
+  async finish(): Promise<void> {
+    if (!this.shown?.withButton || this.statusTs === undefined) return;
+    this.cancelRunId = undefined;
+    await this.showStatus(this.shown.text);
+  }
+
+  updateStatus(text: string): Promise<void> {
+    return this.showStatus(escapeSlackText(text));
+  }
+
+  /** `escaped` is Slack text; with a running run it gets a Cancel button below it. */
+  private async showStatus(escaped: string): Promise<void> {
     const { channel, threadTs, parent } = this.options;
-    const escaped = escapeSlackText(text);
+    const runId = this.cancelRunId;
+    const full = parent ? `${parent.prefix}\n${escaped}` : escaped;
+    // Blocks replace the text on screen; [] removes an earlier button (omitting them would keep it).
+    const blocks = runId ? cancellableStatusBlocks(full, runId) : this.shown?.withButton ? [] : undefined;
     if (this.statusTs === undefined) {
-      this.statusTs = await this.deps.web.postMessage(channel, escaped, threadTs);
-      return;
+      this.statusTs = await this.deps.web.postMessage(
+        channel,
+        escaped,
+        threadTs,
+        runId ? cancellableStatusBlocks(escaped, runId) : undefined,
+      );
+    } else {
+      await this.deps.web.updateMessage(channel, this.statusTs, full, blocks);
     }
-    await this.deps.web.updateMessage(
-      channel,
-      this.statusTs,
-      parent ? `${parent.prefix}\n${escaped}` : escaped,
-    );
+    this.shown = { text: escaped, withButton: runId !== undefined };
   }
 
   address(): ThreadAddress {

@@ -12,6 +12,8 @@ import {
   postMessageSchema,
   type SlackFile,
   uploadUrlSchema,
+  userInfoSchema,
+  viewOpenSchema,
 } from "./slack-wire.js";
 
 export type Fetch = typeof globalThis.fetch;
@@ -100,14 +102,30 @@ export class SlackWeb {
     return this.call("auth.test", {}, authTestSchema);
   }
 
-  async postMessage(channel: string, text: string, threadTs?: string): Promise<string> {
+  /** `text` is the message (or, with `blocks`, its notification and accessibility fallback). */
+  async postMessage(channel: string, text: string, threadTs?: string, blocks?: unknown[]): Promise<string> {
     const args: Record<string, unknown> = { channel, text, link_names: false, unfurl_links: false };
     if (threadTs !== undefined) args.thread_ts = threadTs;
+    if (blocks !== undefined) args.blocks = blocks;
     return (await this.call("chat.postMessage", args, postMessageSchema)).ts;
   }
 
-  async updateMessage(channel: string, ts: string, text: string): Promise<void> {
-    await this.call("chat.update", { channel, ts, text, link_names: false }, postMessageSchema.partial());
+  /** `blocks: []` removes a message's blocks; leaving them out keeps them (Slack's rule). */
+  async updateMessage(channel: string, ts: string, text: string, blocks?: unknown[]): Promise<void> {
+    const args: Record<string, unknown> = { channel, ts, text, link_names: false };
+    if (blocks !== undefined) args.blocks = blocks;
+    await this.call("chat.update", args, postMessageSchema.partial());
+  }
+
+  /** Opens a modal; `triggerId` comes from the press and is good for 3 seconds. */
+  async openView(triggerId: string, view: Record<string, unknown>): Promise<void> {
+    await this.call("views.open", { trigger_id: triggerId, view }, viewOpenSchema);
+  }
+
+  /** Whether a member is a workspace admin or owner (needs users:read). */
+  async isAdmin(userId: string): Promise<boolean> {
+    const { user } = await this.call("users.info", { user: userId }, userInfoSchema);
+    return user.is_admin === true || user.is_owner === true;
   }
 
   async postEphemeral(channel: string, user: string, text: string, threadTs?: string): Promise<void> {

@@ -73,3 +73,26 @@ export const uploadUrlSchema = z.object({ upload_url: z.string(), file_id: z.str
 export const completeUploadSchema = z.object({
   files: z.array(z.object({ id: z.string(), title: z.string().optional() })).min(1),
 });
+
+export const viewOpenSchema = z.object({ view: z.object({ id: z.string() }) });
+
+export const userInfoSchema = z.object({
+  user: z.object({ id: z.string(), is_admin: z.boolean().optional(), is_owner: z.boolean().optional() }),
+});
+
+/** A button press (`block_actions`), as far as the follow-ups read it. */
+export const blockActionSchema = z.object({
+  user: z.object({ id: z.string(), username: z.string().optional(), name: z.string().optional() }),
+  trigger_id: z.string(),
+  container: z.object({ channel_id: z.string(), message_ts: z.string(), thread_ts: z.string().optional() }),
+  message: z.object({ ts: z.string(), thread_ts: z.string().optional() }).optional(),
+  actions: z.array(z.object({ action_id: z.string(), value: z.string().optional() })).min(1),
+});
+export type BlockAction = z.output<typeof blockActionSchema>;
+
+/** A modal submission (`view_submission`), as far as the Edit… form reads it. */
+export const viewSubmissionSchema = z.object({
+  user: z.object({ id: z.string(), username: z.string().optional(), name: z.string().optional() }),
+  view: z.object({ callback_id: z.string(), private_metadata: z.string(), state: z.unknown() }),
+});
+export type ViewSubmission = z.output<typeof viewSubmissionSchema>;

@@ -122,7 +122,14 @@ export async function startSlackFleet(): Promise<SlackFleet> {
         .of("upload")
         .filter((upload) => upload.channel === channel)
         .map((upload) => upload.title),
-    botMessages: (channel) => recorder.of("message").filter((message) => message.channel === channel),
+    // Without the images' follow-up button messages ("2/4" and Again/Vary/Edit…).
+    botMessages: (channel) =>
+      recorder
+        .of("message")
+        .filter(
+          (message) =>
+            message.channel === channel && !JSON.stringify(message.blocks ?? []).includes("seedream_again"),
+        ),
     updates: (channel, ts) =>
       recorder.of("update").filter((update) => update.channel === channel && update.ts === ts),
     delivered: (channel, n, total) =>

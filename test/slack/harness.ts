@@ -38,9 +38,11 @@ export async function startSlackHarness(
   env: Record<string, string> = {},
   overrides: Partial<StartSlackOptions> = {},
   runtimeOptions: Pick<RuntimeOptions, "clock" | "statusTimers"> = {},
+  /** Fakes kept from an earlier harness (a bot restarted against the same Slack); not closed by this one. */
+  reuse?: { api: FakeSlackApi; seedream: FakeSeedream },
 ): Promise<SlackHarness> {
-  const api = await FakeSlackApi.start();
-  const seedream = await startFakeSeedream();
+  const api = reuse?.api ?? (await FakeSlackApi.start());
+  const seedream = reuse?.seedream ?? (await startFakeSeedream());
   const config = parseConfig({
     SEEDREAM_API_KEY: SEEDREAM_KEY,
     SEEDREAM_BASE_URL: seedream.url,
@@ -103,7 +105,7 @@ export async function startSlackHarness(
       seedream.releaseAll();
       await slack.stop();
       await runtime.close();
-      await Promise.allSettled([api.close(), seedream.close()]);
+      if (!reuse) await Promise.allSettled([api.close(), seedream.close()]);
     },
   };
 }

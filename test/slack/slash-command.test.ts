@@ -21,6 +21,10 @@ async function parentIn(channel: string) {
   return parent;
 }
 
+/** A thread record's kind, telling the images' buttons messages apart from the bot's sentences. */
+const kindOf = (r: { kind: string; blocks?: unknown[] }): string =>
+  r.kind === "message" && r.blocks !== undefined ? "buttons" : r.kind;
+
 describe("slash command", () => {
   it("acks before any image, posts a parent, then streams each upload into its thread", async () => {
     const channel = "C0STREAM01";
@@ -58,7 +62,15 @@ describe("slash command", () => {
     expect(h.api.message(channel, parent.ts)?.text).toMatch(
       new RegExp(`^<@${h.api.userId}> asked: a red fox in the snow --n 3\\nDone: 3 of 3 images delivered`),
     );
-    expect(h.api.thread(channel, parent.ts).map((r) => r.kind)).toEqual(["upload", "upload", "upload"]);
+    // Each image is followed at once by its "N/3" message with the follow-up buttons.
+    expect(h.api.thread(channel, parent.ts).map(kindOf)).toEqual([
+      "upload",
+      "buttons",
+      "upload",
+      "buttons",
+      "upload",
+      "buttons",
+    ]);
     // Throttled (one edit a minute in this harness): the first status, then the summary at the end.
     const edits = h.api.recorder.of("update").filter((u) => u.ts === parent.ts);
     expect(edits.map((u) => u.text?.split("\n")[1])).toEqual([
@@ -75,8 +87,8 @@ describe("slash command", () => {
     await h.api.recorder.waitFor("update", 1, { ts: parent.ts, text: /Done: 2 of 3 images delivered/ });
 
     const thread = h.api.thread(channel, parent.ts);
-    expect(thread.map((r) => r.kind)).toEqual(["upload", "message", "upload"]);
-    expect(thread[1]).toMatchObject({ text: "Image 2/3 was blocked by Seedream's content filter." });
+    expect(thread.map(kindOf)).toEqual(["upload", "buttons", "message", "upload", "buttons"]);
+    expect(thread[2]).toMatchObject({ text: "Image 2/3 was blocked by Seedream's content filter." });
     expect(h.api.message(channel, parent.ts)?.text).toMatch(/1 blocked by the content filter/);
   });
 
