@@ -25,7 +25,10 @@ async function run(channel: string, text: string) {
   if (!parent) throw new Error("no parent message");
   await h.api.recorder.waitFor("update", 1, { ts: parent.ts, text: /\n(Done|Failed|Cancelled):/ });
   return {
-    thread: h.api.thread(channel, parent.ts),
+    // The thread without the images' follow-up button messages: the sentences and uploads only.
+    thread: h.api
+      .thread(channel, parent.ts)
+      .filter((r) => r.kind !== "message" || r.blocks === undefined),
     summary: h.api.message(channel, parent.ts)?.text?.split("\n")[1] ?? "",
     everything: JSON.stringify(h.api.recorder.records.filter((r) => "channel" in r && r.channel === channel)),
   };
