@@ -4,8 +4,15 @@ import type { Handler } from "../../src/core/handler.js";
 import type { PlatformHandle } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
 import type { Logger } from "../../src/logger.js";
+import { EDIT_WITH_SEEDREAM_COMMAND } from "./discord-buttons.js";
 import { discordErrorCode } from "./discord-errors.js";
 import { cdnHostPolicy, describedAttachment, type FileDeps, storedImageAttachment } from "./discord-files.js";
+import {
+  EditTargets,
+  type FollowUpDeps,
+  isFollowUpInteraction,
+  onFollowUpInteraction,
+} from "./discord-follow-ups.js";
 import { discordThread, type GestureDeps, onInteraction, onMessage, PLATFORM } from "./discord-gestures.js";
 import { loginAndWait } from "./discord-login.js";
 import { AddressedTarget } from "./reply-targets.js";
@@ -143,8 +150,14 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   const settle = (what: string, task: Promise<void>) =>
     void task.catch((error: unknown) => logger.error(`discord ${what} failed`, { error }));
   client.on(Events.MessageCreate, (message) => settle("message", onMessage(deps, message)));
+  const followUps: FollowUpDeps = { ...deps, editTargets: new EditTargets() };
   client.on(Events.InteractionCreate, (interaction) =>
-    settle("interaction", onInteraction(deps, interaction)),
+    settle(
+      "interaction",
+      isFollowUpInteraction(interaction)
+        ? onFollowUpInteraction(followUps, interaction)
+        : onInteraction(deps, interaction),
+    ),
   );
   // After the listeners, so no message arriving meanwhile is missed.
   const commandScope = await registerCommand(ready, discord.guildId, logger);
@@ -189,8 +202,10 @@ async function registerCommand(
   logger: Logger,
 ): Promise<string | undefined> {
   try {
-    if (guildId) await client.application.commands.set([...COMMANDS], guildId);
-    else await client.application.commands.set([...COMMANDS]);
+    // "Edit with Seedream" (a message context-menu command) is registered next to /imagine.
+    const commands = [...COMMANDS, EDIT_WITH_SEEDREAM_COMMAND];
+    if (guildId) await client.application.commands.set(commands, guildId);
+    else await client.application.commands.set(commands);
     return guildId ?? "global";
   } catch (error) {
     logger.error(

@@ -3,6 +3,7 @@ import type { ImagePost, OutputThread, PostedImage, ThreadAddress } from "../../
 import { truncate } from "../../src/core/text.js";
 
 import type { Logger } from "../../src/logger.js";
+import { cancelRow, imageButtonsRow } from "./discord-buttons.js";
 import { isPermissionError } from "./discord-errors.js";
 import { imageRef } from "./discord-files.js";
 import { ALT_TEXT_LIMIT, CONTENT_LIMIT } from "./discord-text.js";
@@ -50,6 +51,10 @@ export class DiscordThread implements OutputThread {
   #typingRefused = false;
   #finished = false;
   #permissionReported = false;
+  /** The run whose Cancel button the status carries while it goes on. */
+  #cancelRunId: string | undefined;
+  /** The last status shown, and whether it carried the button (removed when the answer ends). */
+  #shown: { text: string; withButton: boolean } | undefined;
 
   constructor(
     private readonly target: ReplyTarget,
@@ -76,6 +81,7 @@ export class DiscordThread implements OutputThread {
             description: truncate(image.altText, ALT_TEXT_LIMIT),
           },
         ],
+        components: [imageButtonsRow(image.key)],
       }),
     );
     return { messageId: message.id, ref: imageRef(message) };
@@ -86,7 +92,18 @@ export class DiscordThread implements OutputThread {
   }
 
   updateStatus(text: string): Promise<void> {
-    return this.#guard(() => this.target.showStatus(truncate(text, CONTENT_LIMIT)));
+    return this.#showStatus(truncate(text, CONTENT_LIMIT));
+  }
+
+  cancellable(runId: string | undefined): void {
+    this.#cancelRunId = runId;
+  }
+
+  async #showStatus(text: string): Promise<void> {
+    const runId = this.#cancelRunId;
+    const components = runId ? [cancelRow(runId)] : this.#shown?.withButton ? [] : undefined;
+    await this.#guard(() => this.target.showStatus(text, components));
+    this.#shown = { text, withButton: runId !== undefined };
   }
 
   /**
@@ -114,6 +131,12 @@ export class DiscordThread implements OutputThread {
   async finish(): Promise<void> {
     this.#finished = true;
     clearTimeout(this.#typingTimer);
+    if (this.#shown?.withButton) {
+      this.#cancelRunId = undefined;
+      await this.#showStatus(this.#shown.text).catch((error: unknown) =>
+        this.deps.logger.warn("could not remove the Cancel button", { error }),
+      );
+    }
     await this.target.finish();
   }
 

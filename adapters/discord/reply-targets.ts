@@ -1,4 +1,6 @@
 import {
+  type ActionRowBuilder,
+  type ButtonBuilder,
   type ChatInputCommandInteraction,
   type Client,
   type Message,
@@ -17,10 +19,17 @@ import { CONTENT_LIMIT, NO_PINGS } from "./discord-text.js";
  * message; a slash command with its deferred response (the status) and follow-ups.
  */
 
+/** Rows of buttons under a message; `[]` removes earlier ones, absent keeps them. */
+export type Components = ActionRowBuilder<ButtonBuilder>[];
+
 export interface OutgoingPost {
   content: string;
   files?: { attachment: Buffer; name: string; description?: string }[];
+  components?: Components;
 }
+
+const withComponents = (components: Components | undefined) =>
+  components === undefined ? {} : { components };
 
 export interface ReplyTarget {
   /** A new message answering the request (an image, or an inline failure). */
@@ -28,7 +37,7 @@ export interface ReplyTarget {
   /** A sentence for the user; may reuse an unused placeholder instead of a new message. */
   postText(text: string): Promise<void>;
   /** Shows the status: the first call creates it, later calls edit it. */
-  showStatus(text: string): Promise<void>;
+  showStatus(text: string, components?: Components): Promise<void>;
   typing(): Promise<void>;
   /** Text only the requesting user sees, where the platform allows it. */
   ephemeral?(text: string): Promise<void>;
@@ -62,12 +71,12 @@ export class MessageReplyTarget implements ReplyTarget {
     await this.post({ content: text });
   }
 
-  async showStatus(text: string): Promise<void> {
+  async showStatus(text: string, components?: Components): Promise<void> {
     if (this.#status === undefined) {
-      this.#status = await this.post({ content: text });
+      this.#status = await this.post({ content: text, ...withComponents(components) });
       return;
     }
-    await this.#status.edit({ content: text, allowedMentions: NO_PINGS });
+    await this.#status.edit({ content: text, allowedMentions: NO_PINGS, ...withComponents(components) });
   }
 
   async typing(): Promise<void> {
@@ -117,12 +126,13 @@ export class InteractionReplyTarget implements ReplyTarget {
     await this.showStatus(text);
   }
 
-  async showStatus(text: string): Promise<void> {
+  async showStatus(text: string, components?: Components): Promise<void> {
     const content =
       this.heading === undefined ? text : `> ${truncate(this.heading.replace(/\s+/g, " "), 1200)}\n${text}`;
     const shown = await this.interaction.editReply({
       content: truncate(content, CONTENT_LIMIT),
       allowedMentions: NO_PINGS,
+      ...withComponents(components),
     });
     this.#statusId = shown.id;
     this.#originalUsed = true;
@@ -200,7 +210,7 @@ export class AddressedTarget implements ReplyTarget {
     await this.post({ content: text });
   }
 
-  async showStatus(text: string): Promise<void> {
+  async showStatus(text: string, components?: Components): Promise<void> {
     const heading = this.where.details?.heading;
     const content = truncate(
       heading === undefined ? text : `> ${truncate(heading.replace(/\s+/g, " "), 1200)}\n${text}`,
@@ -209,7 +219,11 @@ export class AddressedTarget implements ReplyTarget {
     const channel = await this.#sendable();
     if (this.#statusId !== undefined) {
       try {
-        await channel.messages.edit(this.#statusId, { content, allowedMentions: NO_PINGS });
+        await channel.messages.edit(this.#statusId, {
+          content,
+          allowedMentions: NO_PINGS,
+          ...withComponents(components),
+        });
         return;
       } catch (error) {
         // Deleted meanwhile, or a slash command's response Discord only lets its (expired)
@@ -219,7 +233,7 @@ export class AddressedTarget implements ReplyTarget {
         });
       }
     }
-    this.#statusId = (await this.post({ content })).id;
+    this.#statusId = (await this.post({ content, ...withComponents(components) })).id;
   }
 
   async typing(): Promise<void> {
@@ -234,5 +248,56 @@ export class AddressedTarget implements ReplyTarget {
       return channel;
     });
     return this.#channel;
+  }
+}
+
+/** An interaction that was acknowledged already (deferUpdate or a deferred private reply). */
+export interface AcknowledgedInteraction {
+  followUp(options: {
+    content: string;
+    flags: MessageFlags.Ephemeral;
+    allowedMentions: typeof NO_PINGS;
+  }): Promise<unknown>;
+  editReply(options: { content: string; allowedMentions: typeof NO_PINGS }): Promise<unknown>;
+  deleteReply(): Promise<unknown>;
+}
+
+/**
+ * A follow-up (a button press, the Edit form, "Edit with Seedream"): results go into the channel
+ * as replies to the pressed (or edited) message; private answers go to the presser through the
+ * interaction. `deferredReply`: the interaction was acknowledged with a private "thinking…",
+ * which the first private answer replaces (or which is removed when nothing was said).
+ */
+export class FollowUpTarget extends AddressedTarget {
+  #replyUsed = false;
+
+  constructor(
+    client: Client<true>,
+    where: ThreadAddress,
+    private readonly interaction: AcknowledgedInteraction,
+    private readonly deferredReply: boolean,
+    private readonly log: Logger,
+  ) {
+    super(client, where, log);
+  }
+
+  async ephemeral(text: string): Promise<void> {
+    if (this.deferredReply && !this.#replyUsed) {
+      this.#replyUsed = true;
+      await this.interaction.editReply({ content: text, allowedMentions: NO_PINGS });
+      return;
+    }
+    await this.interaction.followUp({
+      content: text,
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: NO_PINGS,
+    });
+  }
+
+  override async finish(): Promise<void> {
+    if (!this.deferredReply || this.#replyUsed) return;
+    await this.interaction.deleteReply().catch((error: unknown) => {
+      this.log.debug("could not remove the private thinking… of a follow-up", { error });
+    });
   }
 }

@@ -351,3 +351,6 @@ export function cancelRefused(requester: string): string {
 
 /** Cancel pressed on a run that is no longer going. */
 export const RUN_ALREADY_OVER = "That run has already finished.";
+
+/** "Edit with Seedream" run on a message without images (or one that can no longer be read). */
+export const NO_IMAGES_TO_EDIT = "That message has no images to edit.";

@@ -37,10 +37,12 @@ export async function startDiscordHarness(
     fake?: FakeDiscordOptions;
     adapter?: Partial<StartDiscordOptions>;
     runtime?: Pick<RuntimeOptions, "clock" | "statusTimers">;
+    /** Fakes kept from an earlier harness (a bot restarted against the same Discord); not closed by this one. */
+    reuse?: { fake: FakeDiscord; seedream: FakeSeedream };
   } = {},
 ): Promise<DiscordHarness> {
-  const fake = await FakeDiscord.start(options.fake);
-  const seedream = await startFakeSeedream();
+  const fake = options.reuse?.fake ?? (await FakeDiscord.start(options.fake));
+  const seedream = options.reuse?.seedream ?? (await startFakeSeedream());
   const config = parseConfig({
     SEEDREAM_API_KEY: SEEDREAM_KEY,
     SEEDREAM_BASE_URL: seedream.url,
@@ -80,7 +82,7 @@ export async function startDiscordHarness(
       seedream.releaseAll();
       await discord.stop();
       await runtime.close();
-      await Promise.allSettled([fake.close(), seedream.close()]);
+      if (!options.reuse) await Promise.allSettled([fake.close(), seedream.close()]);
     },
   };
 }

@@ -26,9 +26,7 @@ async function run(channel: string, text: string) {
   await h.api.recorder.waitFor("update", 1, { ts: parent.ts, text: /\n(Done|Failed|Cancelled):/ });
   return {
     // The thread without the images' follow-up button messages: the sentences and uploads only.
-    thread: h.api
-      .thread(channel, parent.ts)
-      .filter((r) => r.kind !== "message" || r.blocks === undefined),
+    thread: h.api.thread(channel, parent.ts).filter((r) => r.kind !== "message" || r.blocks === undefined),
     summary: h.api.message(channel, parent.ts)?.text?.split("\n")[1] ?? "",
     everything: JSON.stringify(h.api.recorder.records.filter((r) => "channel" in r && r.channel === channel)),
   };
