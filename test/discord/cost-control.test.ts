@@ -29,7 +29,12 @@ const summaryOf = (interactionId: string) =>
 describe("cost control on Discord", () => {
   it("registers /usage and /settings beside /imagine", async () => {
     const registration = await h.fake.commands.registrations.waitFor();
-    expect(registration.commands.map((c) => c.name)).toEqual(["imagine", "usage", "settings"]);
+    expect(registration.commands.map((c) => c.name)).toEqual([
+      "imagine",
+      "usage",
+      "settings",
+      "Edit with Seedream",
+    ]);
     const settings = registration.commands.find((c) => c.name === "settings");
     expect(settings?.options?.map((o) => o.name)).toEqual(["model", "size", "ar", "n", "watermark", "reset"]);
   });
