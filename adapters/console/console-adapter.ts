@@ -19,7 +19,8 @@ const PLATFORM = "console";
 
 const CONSOLE_HELP = [
   "Type a prompt with flags (try `help`), attach files with --ref FILE,",
-  "edit image N of the last run with `reply N <text>`, `cancel` stops your run, `exit` quits.",
+  "edit image N of the last run with `reply N <text>`; `again N`, `vary N`, `edit N <text>` follow",
+  "up on image N of the last run; `cancel` stops your run, `exit` quits.",
 ].join("\n");
 
 /**
@@ -56,7 +57,20 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
       text: parsed.text,
       attachments: parsed.refs.map((path) => fileAttachment(path)),
       resolveStoredImage: (image) => fileAttachment(image.ref ?? image.fileName),
+      resolveFile: (descriptor) => fileAttachment(descriptor.locator.path ?? descriptor.name),
     };
+    if (parsed.followUp !== undefined) {
+      // N is the image's label ("2/4" is 2), whatever order the images arrived in.
+      const { verb, image } = parsed.followUp;
+      const target = lastRun.find((saved) => saved.key.index === image - 1);
+      if (!target) {
+        print(
+          lastRun.length ? `The last run has no image ${image}.` : "There is no image to follow up on yet.",
+        );
+        continue;
+      }
+      request.followUp = { verb, image: target.key };
+    }
     if (parsed.replyTo !== undefined) {
       const target = lastRun[parsed.replyTo - 1];
       if (!target) {
@@ -90,6 +104,8 @@ export interface ConsoleLine {
   refs: string[];
   /** 1-based image number of the last run, from `reply N …`. */
   replyTo?: number;
+  /** `again N`, `vary N`, `edit N <text>` (the text is the edit's prompt). */
+  followUp?: { verb: "again" | "vary" | "edit"; image: number };
 }
 
 /** Pulls the console's own gestures (`reply N`, `--ref FILE`) out; the rest goes to the core as is. */
@@ -105,5 +121,16 @@ export function parseConsoleLine(line: string): ConsoleLine {
     replyTo = Number(reply[1]);
     rest = rest.slice(reply[0].length);
   }
-  return { text: rest.replace(/\s+/g, " ").trim(), refs, ...(replyTo === undefined ? {} : { replyTo }) };
+  let followUp: ConsoleLine["followUp"];
+  const verb = rest.match(/^\s*(again|vary|edit)\s+(\d+)(?=\s|$)/i);
+  if (verb && (verb[1]?.toLowerCase() === "edit" || rest.slice(verb[0].length).trim() === "")) {
+    followUp = { verb: (verb[1] ?? "").toLowerCase() as "again" | "vary" | "edit", image: Number(verb[2]) };
+    rest = rest.slice(verb[0].length);
+  }
+  return {
+    text: rest.replace(/\s+/g, " ").trim(),
+    refs,
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ...(followUp === undefined ? {} : { followUp }),
+  };
 }

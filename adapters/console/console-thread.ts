@@ -1,9 +1,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative } from "node:path";
-import type { ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
+import type { ImageKey, ImagePost, OutputThread, PostedImage } from "../../src/core/ports.js";
 
 export interface SavedImage {
   messageId: string;
+  /** Its run and index: what `again N`, `vary N`, `edit N` name. */
+  key: ImageKey;
   path: string;
   caption: string;
 }
@@ -33,7 +35,7 @@ export class ConsoleThread implements OutputThread {
     // The core's file name already carries the run id and position, so it is unique per image.
     const path = join(this.outDir, image.fileName);
     await writeFile(path, image.bytes);
-    this.saved.push({ messageId, path, caption: image.caption });
+    this.saved.push({ messageId, key: image.key, path, caption: image.caption });
     const shown = relative(this.cwd, path);
     this.print(`image ${image.caption} saved ${shown.startsWith("..") || isAbsolute(shown) ? path : shown}`);
     return { messageId, ref: path };

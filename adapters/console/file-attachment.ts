@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import type { Attachment } from "../../src/core/ports.js";
 import { BotError } from "../../src/errors.js";
 
@@ -8,6 +8,8 @@ import { BotError } from "../../src/errors.js";
 export function fileAttachment(path: string): Attachment {
   return {
     name: basename(path),
+    // Again reads the file from the same place (absolute: the working directory may change).
+    descriptor: { kind: "file", platform: "console", name: basename(path), locator: { path: resolve(path) } },
     async fetch(signal) {
       const info = await stat(path).catch((cause: unknown) => {
         throw new BotError("file_not_found", `cannot read ${path}`, {

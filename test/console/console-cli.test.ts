@@ -7,6 +7,7 @@ import { sha256 } from "../fakes/jpeg.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { projectRoot, spawnCli } from "../helpers/child-process.js";
 import { runCliInProcess } from "../helpers/in-process-cli.js";
+import { looksSame, referencesOf } from "../helpers/thumbnail.js";
 
 const API_KEY = "sk-console-test-secret";
 let fake: FakeSeedream;
@@ -73,6 +74,52 @@ describe("console adapter (runCli in-process, fake Seedream over HTTP)", () => {
 
     expect(await cli.exit()).toBe(0);
     expect(cli.lines.join("\n") + cli.stderr()).not.toContain(API_KEY);
+  });
+
+  it("`again N`, `vary N` and `edit N <text>` follow up on image N of the last run", async () => {
+    const photo = join(dir, "photo.png");
+    writeFileSync(
+      photo,
+      await sharp({ create: { width: 120, height: 80, channels: 3, background: "#0a0" } })
+        .png()
+        .toBuffer(),
+    );
+    fake.setScenario({ images: [{ kind: "ok" }, { kind: "ok" }] });
+    const cli = startConsole();
+    // Each run ends with one summary line; a follow-up needs the run before it answered.
+    const summaries = async (n: number) => {
+      while (cli.lines.filter((line) => /^status: (Done|Failed|Cancelled)/.test(line)).length < n) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    cli.send(`two herons --n 2 --ref ${photo}`);
+    await summaries(1);
+    const first = await fake.request(0);
+
+    cli.send("again 2");
+    await summaries(2);
+    const again = await fake.request(1);
+    expect(again.body?.prompt).toBe("two herons");
+    expect(referencesOf(again)).toEqual(referencesOf(first));
+
+    cli.send("vary 1");
+    await summaries(3);
+    const vary = await fake.request(2);
+    expect(vary.body).toMatchObject({
+      prompt: "two herons",
+      sequential_image_generation_options: { max_images: 2 },
+    });
+    expect(await looksSame(referencesOf(vary)[0] ?? "", await fake.imageBytes(0))).toBe(true);
+
+    fake.setScenario({ images: [{ kind: "ok" }] });
+    cli.send("edit 2 at night");
+    await summaries(4);
+    const edit = await fake.request(3);
+    expect(edit.body?.prompt).toBe("at night");
+    expect(referencesOf(edit)).toHaveLength(1);
+    cli.send("again 7");
+    await cli.waitForLine(/has no image 7/);
+    expect(await cli.exit()).toBe(0);
   });
 
   it("answers bad input with a friendly line and keeps going", async () => {
