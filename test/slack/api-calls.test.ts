@@ -6,7 +6,8 @@ import { type SlackHarness, startSlackHarness } from "./harness.js";
 /**
  * Slack's Web API calls per run, counted at the fake: the status message, each image's three
  * upload steps (files.getUploadURLExternal, the POST of its bytes, files.completeUploadExternal)
- * and the summary: images × 3 + 2 for a mention, + 3 for a slash command (its parent message is
+ * and its follow-up buttons message (chat.postMessage), and the summary: images × 4 + 2 for a
+ * mention, + 3 for a slash command (its parent message is
  * posted before the run and shows the status under the command). The status throttle runs on frozen timers at Slack's own
  * interval, so "within one interval" holds however loaded the machine is.
  */
@@ -37,17 +38,20 @@ const callsSince = (seq: number) =>
 const lastSeq = () =>
   Math.max(0, ...h.api.recorder.calls.map((c) => c.seq), ...h.api.byteUploads.map((u) => u.seq));
 
+/** Each image: its three upload steps, then its "N/2" message with the follow-up buttons. */
 const TWO_UPLOADS = [
   "files.getUploadURLExternal",
   "POST upload URL",
   "files.completeUploadExternal",
+  "chat.postMessage",
   "files.getUploadURLExternal",
   "POST upload URL",
   "files.completeUploadExternal",
+  "chat.postMessage",
 ];
 
 describe("Slack Web API calls per run", () => {
-  it("a 2-image mention run makes images × 3 + 2 calls", async () => {
+  it("a 2-image mention run makes images × 4 + 2 calls", async () => {
     const channel = "C0CALLS01";
     const before = lastSeq();
     h.seedream.setScenario({ images: [{ kind: "ok" }, { kind: "ok" }] });
@@ -62,7 +66,7 @@ describe("Slack Web API calls per run", () => {
     expect(callsSince(before)).toEqual(["chat.postMessage", ...TWO_UPLOADS, "chat.update"]);
   });
 
-  it("a 2-image slash command run makes images × 3 + 3 calls: the parent, its status edit, the summary", async () => {
+  it("a 2-image slash command run makes images × 4 + 3 calls: the parent, its status edit, the summary", async () => {
     const channel = "C0CALLS02";
     const before = lastSeq();
     h.seedream.setScenario({ images: [{ kind: "ok" }, { kind: "ok" }] });
