@@ -107,6 +107,26 @@ const adminIds = list.transform((items, ctx) => {
   return items;
 });
 
+/** `0,1`, `0-3` or a mix (`0,2-3`): sorted, without repeats; empty means every shard. */
+const shardIds = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const ids = new Set<number>();
+    for (const item of (value ?? "").split(/[,，]/).map((part) => part.trim())) {
+      if (item === "") continue;
+      const range = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(item);
+      const from = Number(range?.[1]);
+      const to = Number(range?.[2] ?? range?.[1]);
+      if (!range || from > to || to > 65_535) {
+        ctx.addIssue({ code: "custom", message: `must list shard ids such as 0,1 or 0-3 (got "${item}")` });
+        return z.NEVER;
+      }
+      for (let id = from; id <= to; id++) ids.add(id);
+    }
+    return [...ids].sort((a, b) => a - b);
+  });
+
 export const envSchema = z
   .object({
     SEEDREAM_PROVIDER: z
@@ -191,8 +211,18 @@ export const envSchema = z
     DISCORD_API_URL: url,
     DISCORD_MESSAGE_CONTENT: bool(false),
     DISCORD_GUILD_ID: optionalString,
+    DISCORD_SHARD_COUNT: int(1, 1, 65_536),
+    DISCORD_SHARD_IDS: shardIds,
   })
   .superRefine((env, ctx) => {
+    const outside = env.DISCORD_SHARD_IDS.filter((id) => id >= env.DISCORD_SHARD_COUNT);
+    if (outside.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DISCORD_SHARD_IDS"],
+        message: `must be below DISCORD_SHARD_COUNT (${env.DISCORD_SHARD_COUNT}): ids run from 0 to ${env.DISCORD_SHARD_COUNT - 1} (got ${outside.join(",")})`,
+      });
+    }
     if (env.SEEDREAM_PROVIDER !== "demo" && env.SEEDREAM_API_KEY === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -297,7 +327,15 @@ export interface Config {
       }
     | undefined;
   discord:
-    | { token: string; apiUrl: string | undefined; messageContent: boolean; guildId: string | undefined }
+    | {
+        token: string;
+        apiUrl: string | undefined;
+        messageContent: boolean;
+        guildId: string | undefined;
+        /** Shards of the whole bot, and the ones this process connects (all of them by default). */
+        shardCount: number;
+        shardIds: readonly number[];
+      }
     | undefined;
 }
 
@@ -374,6 +412,11 @@ export function parseConfig(source: Record<string, string | undefined> = process
           apiUrl: env.DISCORD_API_URL,
           messageContent: env.DISCORD_MESSAGE_CONTENT,
           guildId: env.DISCORD_GUILD_ID,
+          shardCount: env.DISCORD_SHARD_COUNT,
+          shardIds:
+            env.DISCORD_SHARD_IDS.length > 0
+              ? env.DISCORD_SHARD_IDS
+              : Array.from({ length: env.DISCORD_SHARD_COUNT }, (_, id) => id),
         }
       : undefined,
   };

@@ -27,6 +27,10 @@ export interface DiscordSettings {
   messageContent: boolean;
   /** Register `/imagine` in this guild only (instant updates) instead of globally. */
   guildId: string | undefined;
+  /** Shards of the whole bot (default 1); Discord routes guild g to shard `(g >> 22) % shardCount`. */
+  shardCount?: number;
+  /** The shards this process connects (default all of `shardCount`). */
+  shardIds?: readonly number[];
 }
 
 export const DISCORD_DEFAULTS = {
@@ -81,8 +85,12 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   ];
   if (discord.messageContent) intents.push(GatewayIntentBits.MessageContent);
 
+  const shardCount = discord.shardCount ?? 1;
+  const shards = [...(discord.shardIds ?? Array.from({ length: shardCount }, (_, id) => id))];
   const client = new Client({
     intents,
+    shards,
+    shardCount,
     // DMs arrive for channels discord.js has not cached; without this they are dropped.
     partials: [Partials.Channel],
     // A default for anything that forgets: every send below also passes NO_PINGS explicitly.
@@ -98,19 +106,14 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     logger.debug("discord rate limit", { route: info.route, retryAfter: info.retryAfter }),
   );
 
-  let connected = false;
-  client.on(Events.ShardReady, () => {
-    connected = true;
-  });
-  client.on(Events.ShardResume, () => {
-    connected = true;
-  });
-  client.on(Events.ShardReconnecting, () => {
-    connected = false;
-  });
-  client.on(Events.ShardDisconnect, (event) => {
-    connected = false;
-    logger.error("discord gateway closed for good", { code: event.code });
+  // Shards that are reconnecting or closed for good; healthy only while every shard is up.
+  const down = new Set<number>();
+  client.on(Events.ShardReady, (shard) => down.delete(shard));
+  client.on(Events.ShardResume, (shard) => down.delete(shard));
+  client.on(Events.ShardReconnecting, (shard) => down.add(shard));
+  client.on(Events.ShardDisconnect, (event, shard) => {
+    down.add(shard);
+    logger.error("discord gateway closed for good", { code: event.code, shard });
   });
 
   let ready: Client<true>;
@@ -125,7 +128,6 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     await ownAgent?.close().catch(() => {});
     throw error;
   }
-  connected = true;
   const botUserId = ready.user.id;
   const applicationId = ready.application.id;
 
@@ -165,6 +167,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     applicationId,
     messageContent: discord.messageContent,
     commandScope,
+    shards: `${shards.join(",")} of ${shardCount}`,
   });
 
   let stopped = false;
@@ -180,7 +183,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
       attachment: (descriptor) => describedAttachment(descriptor, files),
       storedImage: (image) => storedImageAttachment(image, files),
     },
-    healthy: () => connected && !stopped && client.isReady(),
+    healthy: () => down.size === 0 && !stopped && client.isReady(),
     idle: () => options.handler.idle(PLATFORM),
     async stop() {
       if (stopped) return;

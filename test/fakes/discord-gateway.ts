@@ -2,7 +2,9 @@
  * The fake gateway: JSON encoding, no compression, over `ws`. Speaks what @discordjs/ws needs:
  * Hello → Identify (or Resume) → READY → one GUILD_CREATE per guild, heartbeats ACKed, then
  * dispatches gated by the session's intents, with message content stripped the way Discord does
- * for a client without the Message Content intent.
+ * for a client without the Message Content intent. Sharded like Discord: each Identify's
+ * `shard: [id, count]` is its own session, and a guild's READY entry, GUILD_CREATE and events
+ * go only to the shard that owns it, `(guild_id >> 22) % count`; DMs go to shard 0.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -34,6 +36,20 @@ export interface DispatchRecord {
   t: string;
   s: number;
   d: unknown;
+  /** The shard id of the session it was sent on. */
+  shard: number;
+}
+
+/** A fresh-looking guild snowflake that Discord routes to `shard` of `shardCount`. */
+export function guildIdOnShard(shard: number, shardCount: number): string {
+  const sinceEpoch = BigInt(Date.now() - 1_420_070_400_000);
+  const ms = sinceEpoch - (sinceEpoch % BigInt(shardCount)) + BigInt(shard);
+  return (ms << 22n).toString();
+}
+
+/** The shard that receives a guild's events: Discord's `(guild_id >> 22) % shard_count`. */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
 }
 
 export interface GatewayOptions {
@@ -46,6 +62,8 @@ export interface GatewayOptions {
 
 interface Session {
   id: string;
+  /** `[shard_id, num_shards]` from the Identify; `[0, 1]` when it sent none. */
+  shard: readonly [number, number];
   intents: number;
   seq: number;
   ws: WebSocket | undefined;
@@ -54,21 +72,30 @@ interface Session {
 
 type Build = (intents: number) => { t: string; d: unknown } | undefined;
 
+/** A queued dispatch: sent on the session owning `guildId` (shard 0 without one), once it is live. */
+interface Queued {
+  guildId: string | undefined;
+  build: Build;
+  resolve: () => void;
+}
+
 export class FakeGateway {
   readonly identifies = new Recorder<IdentifyRecord>(
     "identifies",
     (r) => `intents=${r.intents} ${r.tokenValid}`,
   );
   readonly heartbeats = new Recorder<{ d: unknown }>("heartbeats");
-  readonly dispatched = new Recorder<DispatchRecord>("dispatches", (r) => `${r.s} ${r.t}`);
+  readonly dispatched = new Recorder<DispatchRecord>("dispatches", (r) => `shard ${r.shard} ${r.s} ${r.t}`);
   /** Every payload the client sent, including presence updates and member requests. */
   readonly received = new Recorder<{ op: number; d: unknown }>("client payloads", (r) => `op ${r.op}`);
   /** Protocol problems the fake refused (e.g. a request for zlib-stream compression). */
   readonly violations: string[] = [];
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #sessions = new Map<string, Session>();
-  #current: Session | undefined;
-  #queue: { build: Build; resolve: () => void }[] = [];
+  /** The current session of each shard id (a new Identify for a shard replaces the old one). */
+  readonly #shards = new Map<number, Session>();
+  #latest: Session | undefined;
+  #queue: Queued[] = [];
   #readyHeld: Promise<void> | undefined;
 
   constructor(
@@ -78,7 +105,7 @@ export class FakeGateway {
 
   /** Intents of the current session (undefined before the first Identify). */
   get intents(): number | undefined {
-    return this.#current?.intents;
+    return this.#latest?.intents;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -98,26 +125,41 @@ export class FakeGateway {
     return release;
   }
 
-  /** Resolves once a session got READY and every GUILD_CREATE (dispatches sent later reach a ready client). */
+  /**
+   * Resolves once a session got READY and every GUILD_CREATE of its shard (dispatches sent later
+   * reach a ready client).
+   */
   async waitForReady(): Promise<IdentifyRecord> {
     await this.dispatched.waitFor((d) => d.t === "READY");
-    const guilds = this.world.guilds.length;
     const ready = this.dispatched.all.findLastIndex((d) => d.t === "READY");
-    const sent = () => this.dispatched.all.slice(ready).filter((d) => d.t === "GUILD_CREATE").length;
-    if ((this.intents ?? 0) & Intent.Guilds && sent() < guilds) {
+    const shard = this.dispatched.all[ready]?.shard ?? 0;
+    const session = this.#shards.get(shard);
+    const guilds = session ? this.#owned(session).length : 0;
+    const sent = () =>
+      this.dispatched.all.slice(ready).filter((d) => d.t === "GUILD_CREATE" && d.shard === shard).length;
+    if ((session?.intents ?? 0) & Intent.Guilds && sent() < guilds) {
       await this.dispatched.waitFor(() => sent() >= guilds);
     }
     return this.identifies.all.at(-1) as IdentifyRecord;
   }
 
+  /** The shard ids with a live session (READY or RESUMED, socket open). */
+  liveShards(): number[] {
+    return [...this.#shards.values()]
+      .filter((s) => s.live)
+      .map((s) => s.shard[0])
+      .sort((a, b) => a - b);
+  }
+
   /** Sends a dispatch to the live session, queued until one is live (after READY/RESUMED). */
   dispatch(t: string, d: unknown): Promise<void> {
-    return this.#enqueue(() => ({ t, d }));
+    const guildId = (d as { guild_id?: unknown } | null)?.guild_id;
+    return this.#enqueue(typeof guildId === "string" ? guildId : undefined, () => ({ t, d }));
   }
 
   /** MESSAGE_CREATE/UPDATE as Discord would send it to this session, or nothing if its intents exclude it. */
   dispatchMessage(t: "MESSAGE_CREATE" | "MESSAGE_UPDATE", messageId: string): Promise<void> {
-    return this.#enqueue((intents) => {
+    return this.#enqueue(this.world.messages.get(messageId)?.guildId, (intents) => {
       const message = this.world.render(messageId);
       const stored = this.world.messages.get(messageId);
       if (!message || !stored) return undefined;
@@ -141,14 +183,14 @@ export class FakeGateway {
     });
   }
 
-  /** Closes the socket as Discord does on a server restart; the client resumes. */
+  /** Closes every shard's socket as Discord does on a server restart; the client resumes. */
   disconnect(code = 4000): void {
-    this.#current?.ws?.close(code, "fake Discord disconnect");
+    for (const session of this.#shards.values()) session.ws?.close(code, "fake Discord disconnect");
   }
 
-  /** Asks the client to reconnect (op 7); it resumes the same session. */
+  /** Asks every shard's client to reconnect (op 7); each resumes its session. */
   requestReconnect(): void {
-    this.#current?.ws?.send(JSON.stringify({ op: 7, d: null }));
+    for (const session of this.#shards.values()) session.ws?.send(JSON.stringify({ op: 7, d: null }));
   }
 
   async close(): Promise<void> {
@@ -156,29 +198,48 @@ export class FakeGateway {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #enqueue(build: Build): Promise<void> {
+  #enqueue(guildId: string | undefined, build: Build): Promise<void> {
     return new Promise((resolve) => {
-      this.#queue.push({ build, resolve });
+      this.#queue.push({ guildId, build, resolve });
       this.#flush();
     });
   }
 
+  /** The live session a guild's events go to (shard 0's for DMs), if it is connected. */
+  #owner(guildId: string | undefined): Session | undefined {
+    for (const session of this.#shards.values()) {
+      const [id, count] = session.shard;
+      const owns = guildId === undefined ? id === 0 : shardOf(guildId, count) === id;
+      if (owns && session.live && session.ws) return session;
+    }
+    return undefined;
+  }
+
+  /** Sends, in order, every queued dispatch whose shard is live; the rest wait for theirs. */
   #flush(): void {
-    const session = this.#current;
-    if (!session?.live || !session.ws) return;
     const queue = this.#queue;
     this.#queue = [];
     for (const item of queue) {
+      const session = this.#owner(item.guildId);
+      if (!session) {
+        this.#queue.push(item);
+        continue;
+      }
       const payload = item.build(session.intents);
       if (payload) this.#send(session, payload.t, payload.d);
       item.resolve();
     }
   }
 
+  #owned(session: Session): World["guilds"] {
+    const [id, count] = session.shard;
+    return this.world.guilds.filter((g) => shardOf(g.id, count) === id);
+  }
+
   #send(session: Session, t: string, d: unknown): void {
     session.seq++;
     session.ws?.send(JSON.stringify({ op: 0, t, s: session.seq, d }));
-    this.dispatched.push({ t, s: session.seq, d });
+    this.dispatched.push({ t, s: session.seq, d, shard: session.shard[0] });
   }
 
   #accept(ws: WebSocket, query: Record<string, string>): void {
@@ -245,23 +306,36 @@ export class FakeGateway {
       ws.close(4014, "Disallowed intent(s).");
       return undefined;
     }
-    const session: Session = { id: randomUUID().replaceAll("-", ""), intents, seq: 0, ws, live: false };
+    const shard = d.shard === undefined ? ([0, 1] as const) : validShard(d.shard);
+    if (!shard) {
+      ws.close(4010, "Invalid shard.");
+      return undefined;
+    }
+    const session: Session = {
+      id: randomUUID().replaceAll("-", ""),
+      shard,
+      intents,
+      seq: 0,
+      ws,
+      live: false,
+    };
     this.#sessions.set(session.id, session);
-    this.#current = session;
+    this.#shards.set(shard[0], session);
+    this.#latest = session;
+    const owned = this.#owned(session);
     const ready: GatewayReadyDispatchData = {
       v: 10,
       user: { ...this.world.bot, verified: true, mfa_enabled: false, flags: 0 as UserFlags },
-      guilds: this.world.guilds.map((g) => ({ id: g.id, unavailable: true })),
+      guilds: owned.map((g) => ({ id: g.id, unavailable: true })),
       session_id: session.id,
       resume_gateway_url: this.options.url(),
-      shard: [0, 1],
+      shard: [shard[0], shard[1]],
       application: { id: this.world.applicationId, flags: 0 as ApplicationFlags, flags_new: "0" },
     };
     const sendReady = () => {
       this.#send(session, "READY", ready);
       if (intents & Intent.Guilds) {
-        for (const guild of this.world.guilds)
-          this.#send(session, "GUILD_CREATE", this.world.guildCreate(guild));
+        for (const guild of owned) this.#send(session, "GUILD_CREATE", this.world.guildCreate(guild));
       }
       session.live = true;
       this.#flush();
@@ -273,7 +347,7 @@ export class FakeGateway {
 
   #resume(ws: WebSocket, d: Record<string, unknown>): Session | undefined {
     const session = typeof d.session_id === "string" ? this.#sessions.get(d.session_id) : undefined;
-    if (!session || d.token !== this.options.token || session !== this.#current) {
+    if (!session || d.token !== this.options.token || session !== this.#shards.get(session.shard[0])) {
       ws.send(JSON.stringify({ op: 9, d: false }));
       return undefined;
     }
@@ -286,7 +360,7 @@ export class FakeGateway {
 
   /** Op 8 (guild.members.fetch()): one GUILD_MEMBERS_CHUNK, else discord.js waits for it forever. */
   #memberChunk(session: Session, d: Record<string, unknown>): void {
-    const guild = this.world.guilds.find((g) => g.id === d.guild_id);
+    const guild = this.#owned(session).find((g) => g.id === d.guild_id);
     if (!guild) return;
     const wanted = Array.isArray(d.user_ids)
       ? d.user_ids
@@ -314,4 +388,13 @@ export class FakeGateway {
     if (message.referenced_message) visible.referenced_message = strip(message.referenced_message);
     return visible;
   }
+}
+
+/** `[shard_id, num_shards]` with `0 <= shard_id < num_shards`, else undefined (close 4010). */
+function validShard(value: unknown): readonly [number, number] | undefined {
+  if (!Array.isArray(value) || value.length !== 2) return undefined;
+  const [id, count] = value as unknown[];
+  if (!Number.isInteger(id) || !Number.isInteger(count)) return undefined;
+  const [i, c] = [id as number, count as number];
+  return i >= 0 && c >= 1 && i < c ? [i, c] : undefined;
 }

@@ -37,6 +37,8 @@ export interface FakeUserSpec {
 
 export interface FakeGuildSpec {
   name: string;
+  /** A snowflake of your choice (e.g. to put the guild on a given shard); default a fresh one. */
+  id?: string;
   /** Text channels, by name. */
   channels: string[];
   roles?: string[];
@@ -288,7 +290,7 @@ export class World {
   }
 
   #guild(spec: FakeGuildSpec): GuildState {
-    const id = this.ids.next();
+    const id = spec.id ?? this.ids.next();
     const joinedAt = new Date().toISOString();
     const role = (name: string, permissions: bigint, position: number, managed = false): APIRole => ({
       id: name === "@everyone" ? id : this.ids.next(),
