@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeDiscord } from "../fakes/discord.js";
+import { FakeDiscord, type FakeDiscordOptions } from "../fakes/discord.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { FakeSlackApi } from "../fakes/slack-api.js";
 import { SlackEventSender } from "../fakes/slack-events.js";
@@ -144,8 +144,8 @@ export interface DiscordFleet extends BotFleet {
   discord: FakeDiscord;
 }
 
-export async function startDiscordFleet(): Promise<DiscordFleet> {
-  const discord = await FakeDiscord.start();
+export async function startDiscordFleet(options: FakeDiscordOptions = {}): Promise<DiscordFleet> {
+  const discord = await FakeDiscord.start(options);
   const base = await fleet(
     () => ({
       DISCORD_TOKEN: discord.token,

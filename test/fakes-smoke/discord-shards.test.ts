@@ -83,7 +83,9 @@ it("routes each guild, its messages and interactions to the shard (guild_id >> 2
   await expect.poll(() => seen.get(one)?.length ?? 0).toBe(2);
   expect(seen.get(zero)).toEqual(["message in even", "message a dm", `interaction ${even}`]);
   expect(seen.get(one)).toEqual(["message in odd", `interaction ${odd}`]);
-  expect(fake.gateway.dispatched.all.filter((d) => d.t === "GUILD_CREATE").map((d) => d.shard)).toEqual([0, 1]);
+  expect(fake.gateway.dispatched.all.filter((d) => d.t === "GUILD_CREATE").map((d) => d.shard)).toEqual([
+    0, 1,
+  ]);
 });
 
 it("a guild's events wait for its shard: none reach another shard while it is away", async () => {

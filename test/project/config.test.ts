@@ -141,6 +141,39 @@ describe("config", () => {
     expect(config.policy).toEqual({ allowedChannels: [], blockedTerms: [] });
   });
 
+  it("takes Discord shards as a count and ids (0,1 or 0-3); all of them by default", () => {
+    const discord = (env: Record<string, string>) =>
+      parseConfig({ SEEDREAM_API_KEY: "k", DISCORD_TOKEN: "t", ...env }).discord;
+    expect(discord({})).toMatchObject({ shardCount: 1, shardIds: [0] });
+    expect(discord({ DISCORD_SHARD_COUNT: "4" })).toMatchObject({ shardCount: 4, shardIds: [0, 1, 2, 3] });
+    expect(discord({ DISCORD_SHARD_COUNT: "4", DISCORD_SHARD_IDS: "0-3" })?.shardIds).toEqual([0, 1, 2, 3]);
+    expect(discord({ DISCORD_SHARD_COUNT: "8", DISCORD_SHARD_IDS: " 5, 1 ,2-3,1" })?.shardIds).toEqual([
+      1, 2, 3, 5,
+    ]);
+    expect(discord({ DISCORD_SHARD_COUNT: "2", DISCORD_SHARD_IDS: "1" })).toMatchObject({
+      shardCount: 2,
+      shardIds: [1],
+    });
+  });
+
+  it("names a shard id outside DISCORD_SHARD_COUNT, or a malformed list, in one friendly line", () => {
+    const base = { SEEDREAM_API_KEY: "k", DISCORD_TOKEN: "t" };
+    expect(failure({ ...base, DISCORD_SHARD_COUNT: "2", DISCORD_SHARD_IDS: "0-3" })).toBe(
+      "DISCORD_SHARD_IDS must be below DISCORD_SHARD_COUNT (2): ids run from 0 to 1 (got 2,3)",
+    );
+    expect(failure({ ...base, DISCORD_SHARD_IDS: "1" })).toBe(
+      "DISCORD_SHARD_IDS must be below DISCORD_SHARD_COUNT (1): ids run from 0 to 0 (got 1)",
+    );
+    for (const ids of ["a", "3-1", "-1", "1.5", "0;1"]) {
+      const message = failure({ ...base, DISCORD_SHARD_COUNT: "4", DISCORD_SHARD_IDS: ids });
+      expect(message.split("\n")).toHaveLength(1);
+      expect(message).toMatch(/^DISCORD_SHARD_IDS must list shard ids such as 0,1 or 0-3 \(got "/);
+    }
+    expect(failure({ ...base, DISCORD_SHARD_COUNT: "0" })).toBe(
+      "DISCORD_SHARD_COUNT must be a whole number from 1 to 65536",
+    );
+  });
+
   it(".env.example documents exactly the variables the schema reads", () => {
     const example = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
     const documented = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
