@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { apiCodeOf, errorFromApi, imageFailureKind, redact, seedreamError } from "./error-mapping.js";
 import { SeedreamError } from "./errors.js";
+import { parseEventJson } from "./event-json.js";
 import type { SseMessage } from "./sse.js";
 import type { GenerationEvent, Usage } from "./types.js";
 import {
@@ -39,10 +40,11 @@ async function imageEvent(
   index: number,
   entry: WireDataEntry,
   context: TranslateContext,
+  decoded?: Buffer,
 ): Promise<GenerationEvent> {
   const size = parseWireSize(entry.size);
-  if (entry.b64_json) {
-    const bytes = Buffer.from(entry.b64_json, "base64");
+  if (decoded || entry.b64_json) {
+    const bytes = decoded ?? Buffer.from(entry.b64_json ?? "", "base64");
     return { type: "image", index, bytes, mimeType: sniffMimeType(bytes), ...(size ? { size } : {}) };
   }
   const url = entry.url ?? "";
@@ -85,9 +87,9 @@ function protocolError(what: string, context: TranslateContext, cause?: unknown)
   });
 }
 
-function parseJson(text: string, context: TranslateContext): unknown {
+function parseJson<T>(text: string, context: TranslateContext, parse: (text: string) => T): T {
   try {
-    return JSON.parse(text);
+    return parse(text);
   } catch (error) {
     throw protocolError("an event that is not JSON", context, error);
   }
@@ -109,7 +111,9 @@ export async function* eventsFromSse(
       yield { type: "completed", usage: usageOf(undefined, succeeded) };
       return;
     }
-    const parsed = wireStreamEventSchema.safeParse(parseJson(message.data, context));
+    // The base64 is decoded straight from the event's text (see event-json.ts), not via a string.
+    const { json, bytes } = parseJson(message.data, context, parseEventJson);
+    const parsed = wireStreamEventSchema.safeParse(json);
     if (!parsed.success) throw protocolError("an event of an unexpected shape", context, parsed.error);
     const event = parsed.data;
     const type = event.type || (message.event !== "message" ? message.event : undefined);
@@ -120,8 +124,10 @@ export async function* eventsFromSse(
         yield failedEvent(index, event.error, context);
         continue;
       }
-      if (!event.b64_json && !event.url) throw protocolError("an image event without an image", context);
-      const result = await imageEvent(index, event, context);
+      if (!bytes && !event.b64_json && !event.url) {
+        throw protocolError("an image event without an image", context);
+      }
+      const result = await imageEvent(index, event, context, bytes);
       if (result.type === "image") succeeded += 1;
       yield result;
     } else if (type === STREAM_EVENT.completed) {
@@ -150,7 +156,7 @@ export async function* eventsFromJson(
   text: string,
   context: TranslateContext,
 ): AsyncGenerator<GenerationEvent, void, undefined> {
-  const json = parseJson(text, context);
+  const json = parseJson(text, context, JSON.parse);
   const response = wireResponseSchema.safeParse(json);
   if (!response.success) {
     const envelope = wireErrorEnvelopeSchema.safeParse(json);
