@@ -1,0 +1,203 @@
+/**
+ * Peak RSS growth while a 15-image 4K base64 stream comes from the fake Seedream server, as a
+ * multiple of one image's base64 (issue 15, goal 4: ≤ 8×). Each measurement runs in a fresh
+ * Node process (`--expose-gc`), so one path's garbage and heap growth cannot flatter or hurt
+ * the next; the fake server runs in its own process, so its copies are not counted.
+ * - `baseline`: a bare client: fetch, `response.text()`, split on blank lines, JSON.parse and
+ *   Buffer.from per event.
+ * - `before`: the client's path before the change (copied below): eventsource-parser via
+ *   decodeSse, JSON.parse of the whole event, zod, Buffer.from of the JSON string value.
+ * - `client`: the real client (`createSeedreamClient().generate`), which now slices the base64
+ *   out of the event text and decodes it directly (src/seedream/event-json.ts).
+ * Every path drops each image once it has checked it, as the delivery does after posting.
+ * Run: npm run bench:memory. Writes its section of bench/RESULTS.md.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { request } from "undici";
+import { createSeedreamClient } from "../src/seedream/client.js";
+import { decodeSse } from "../src/seedream/sse.js";
+import { wireStreamEventSchema } from "../src/seedream/wire.js";
+import { startFakeSeedream } from "../test/fakes/seedream-server.js";
+import { writeResultsSection } from "./results-file.js";
+import { mulberry32 } from "./workload.js";
+
+const IMAGES = 15;
+/** A 4K (4096×4096) JPEG is about 3.75 MB; its base64 is 5 MB, the issue's "about 5 MB per image". */
+const RAW_BYTES = 3_750_000;
+const BASE64_BYTES = Math.ceil(RAW_BYTES / 3) * 4;
+const MODES = ["baseline", "before", "client"] as const;
+type Mode = (typeof MODES)[number];
+const ROUNDS = 3;
+
+/** The same pseudo-random "JPEG" in every process: incompressible, so nothing is shared or deduplicated. */
+function imageBytes(index: number): Buffer {
+  const random = mulberry32(1000 + index);
+  const bytes = Buffer.allocUnsafe(RAW_BYTES);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (random() * 256) | 0;
+  bytes.set([0xff, 0xd8, 0xff, 0xe0], 0);
+  return bytes;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Peak RSS, sampled at every image and every 2 ms in between (when the loop gets a turn). */
+class RssProbe {
+  readonly base = process.memoryUsage.rss();
+  peak = this.base;
+  private readonly timer = setInterval(() => this.sample(), 2);
+  sample(): void {
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
+  }
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peak - this.base;
+  }
+}
+
+const REQUEST = { prompt: "fifteen foxes", maxImages: IMAGES, size: "4K", responseFormat: "b64_json" } as const;
+const BODY = JSON.stringify({
+  model: "doubao-seedream-4-5-251128",
+  prompt: REQUEST.prompt,
+  size: "4096x4096",
+  sequential_image_generation: "auto",
+  sequential_image_generation_options: { max_images: IMAGES },
+  stream: true,
+  response_format: "b64_json",
+  watermark: false,
+});
+
+/** Yields each image's bytes as the path under test produces them. */
+async function* imagesOf(mode: Mode, url: string): AsyncGenerator<{ index: number; bytes: Buffer }> {
+  const endpoint = `${url}/images/generations`;
+  const headers = { "content-type": "application/json", authorization: "Bearer k" };
+  if (mode === "baseline") {
+    const response = await fetch(endpoint, { method: "POST", headers, body: BODY });
+    const text = await response.text();
+    for (const block of text.split("\n\n")) {
+      const data = block
+        .split("\n")
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trimStart())
+        .join("\n");
+      if (data === "" || data === "[DONE]") continue;
+      const event = JSON.parse(data) as { image_index?: number; b64_json?: string };
+      if (event.b64_json) yield { index: event.image_index ?? 0, bytes: Buffer.from(event.b64_json, "base64") };
+    }
+  } else if (mode === "before") {
+    // eventsFromSse as it was before event-json.ts, for the image events this stream carries.
+    const response = await request(endpoint, { method: "POST", headers, body: BODY, bodyTimeout: 0 });
+    for await (const message of decodeSse(response.body)) {
+      if (message.data.trim() === "[DONE]") return;
+      const parsed = wireStreamEventSchema.safeParse(JSON.parse(message.data));
+      if (!parsed.success) throw parsed.error;
+      const event = parsed.data;
+      if (event.b64_json) yield { index: event.image_index ?? 0, bytes: Buffer.from(event.b64_json, "base64") };
+    }
+  } else {
+    const client = createSeedreamClient({ apiKey: "k", baseUrl: url, maxRetries: 0 });
+    try {
+      for await (const event of client.generate(REQUEST)) {
+        if (event.type === "image") yield { index: event.index, bytes: event.bytes };
+        else if (event.type !== "completed") throw new Error(`unexpected ${event.type}`);
+      }
+    } finally {
+      await client.close();
+    }
+  }
+}
+
+/** Child: one measurement. Prints `{ growth, images }` as JSON. */
+async function measure(mode: Mode, url: string): Promise<void> {
+  const expected = Array.from({ length: IMAGES }, (_, index) => imageBytes(index));
+  await settle();
+  const probe = new RssProbe();
+  let images = 0;
+  for await (const { index, bytes } of imagesOf(mode, url)) {
+    probe.sample();
+    if (!expected[index]?.equals(bytes)) throw new Error(`${mode}: image ${index} came back different`);
+    images += 1;
+  }
+  const growth = probe.stop();
+  if (images !== IMAGES) throw new Error(`${mode}: ${images} of ${IMAGES} images`);
+  process.stdout.write(`${JSON.stringify({ growth, images })}\n`);
+}
+
+/** Server process: the fake Seedream, sending the same images the children expect. */
+async function serve(): Promise<void> {
+  const images = Array.from({ length: IMAGES }, (_, index) => ({ kind: "ok" as const, bytes: imageBytes(index) }));
+  const fake = await startFakeSeedream({ images });
+  process.stdout.write(`${fake.url}\n`);
+  process.on("SIGTERM", () => void fake.close().then(() => process.exit(0)));
+}
+
+const self = fileURLToPath(import.meta.url);
+const nodeArgs = ["--import", "tsx", "--expose-gc", self];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+async function main(): Promise<void> {
+  const server = spawn(process.execPath, [...nodeArgs, "--serve"], { stdio: ["ignore", "pipe", "inherit"] });
+  const [first] = (await once(server.stdout, "data")) as [Buffer];
+  const url = first.toString().trim();
+  const load = loadavg()[0] ?? 0;
+  const growth: Record<Mode, number[]> = { baseline: [], before: [], client: [] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of MODES) {
+        const out = execFileSync(process.execPath, [...nodeArgs, "--measure", mode, url], { encoding: "utf8" });
+        const result = JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as { growth: number };
+        growth[mode].push(result.growth);
+      }
+    }
+  } finally {
+    server.kill("SIGTERM");
+  }
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  const times = (bytes: number) => (bytes / BASE64_BYTES).toFixed(1);
+  const row = (label: string, mode: Mode) => {
+    const values = growth[mode];
+    return `| ${label} | ${mib(median(values))} | **${times(median(values))}×** | ${values.map(times).join(", ")} |`;
+  };
+  const markdown = `
+# Memory benchmark: a 15-image 4K base64 stream
+
+${IMAGES} images of ${(RAW_BYTES / 1e6).toFixed(2)} MB (a 4K JPEG's size; ${(BASE64_BYTES / 1e6).toFixed(2)} MB
+of base64 each, ${((IMAGES * BASE64_BYTES) / 1e6).toFixed(0)} MB in all) streamed as SSE from the fake Seedream
+server (its own process) over loopback. Each measurement is a fresh \`node --expose-gc\` process:
+a full GC, then peak RSS above that start, sampled at every image and every 2 ms; each image is
+checked byte for byte and dropped. ${ROUNDS} rounds, interleaved; the median is reported.
+Node ${process.version}, ${cpus().length} cores, load average ${load.toFixed(1)} at start,
+${new Date().toISOString().slice(0, 10)}. \`npm run bench:memory\` to reproduce.
+
+| path | peak RSS growth (MiB) | × one image's base64 | each round |
+|---|---:|---:|---|
+${row("bare: fetch + text() + JSON.parse per event", "baseline")}
+${row("before: decodeSse + JSON.parse + zod + Buffer.from", "before")}
+${row("client now: b64_json sliced from the event text, decoded directly", "client")}
+
+- bare / client now: **${(median(growth.baseline) / median(growth.client)).toFixed(1)}×**; before / client now: **${(median(growth.before) / median(growth.client)).toFixed(1)}×**
+- Goal 4 of issue 15 is ≤ 8× one image's base64 through Slack and Discord delivery; this measures
+  the Seedream client alone (delivery adds its upload copies on top).
+`;
+  writeResultsSection("memory", markdown);
+  process.stdout.write(markdown);
+}
+
+const [flag, mode, url] = process.argv.slice(2);
+if (flag === "--serve") await serve();
+else if (flag === "--measure") await measure(mode as Mode, url ?? "");
+else await main();
