@@ -12,7 +12,7 @@ import { createParser } from "eventsource-parser";
 import { eventsFromSse, type TranslateContext } from "../src/seedream/events.js";
 import { decodeSse } from "../src/seedream/sse.js";
 import { writeResultsSection } from "./results-file.js";
-import { buildWorkload, type Workload } from "./workload.js";
+import { buildWorkload, naiveEvents, type Workload } from "./workload.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -120,14 +120,7 @@ async function naive(workload: Workload, probe: MemoryProbe): Promise<Sample> {
   const text = Buffer.concat(received).toString("utf8");
   probe.sample();
   const decoded: Buffer[] = [];
-  for (const block of text.split("\n\n")) {
-    const data = block
-      .split("\n")
-      .filter((line) => line.startsWith("data:"))
-      .map((line) => line.slice(5).trimStart())
-      .join("\n");
-    if (data === "" || data === "[DONE]") continue;
-    const event = JSON.parse(data) as { b64_json?: string };
+  for (const event of naiveEvents(text)) {
     if (event.b64_json) decoded.push(Buffer.from(event.b64_json, "base64"));
     probe.sample();
   }

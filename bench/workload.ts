@@ -57,3 +57,16 @@ export function buildWorkload(options: {
   }
   return { chunks, totalBytes: whole.length, images: options.images };
 }
+
+/** The bare baseline's parser: a whole SSE body split into events, each JSON.parse'd. */
+export function* naiveEvents(text: string): Generator<{ image_index?: number; b64_json?: string }> {
+  for (const block of text.split("\n\n")) {
+    const data = block
+      .split("\n")
+      .filter((line) => line.startsWith("data:"))
+      .map((line) => line.slice(5).trimStart())
+      .join("\n");
+    if (data === "" || data === "[DONE]") continue;
+    yield JSON.parse(data) as { image_index?: number; b64_json?: string };
+  }
+}

@@ -1,17 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parseEventJson } from "../../src/seedream/event-json.js";
-import { eventsFromSse, type TranslateContext } from "../../src/seedream/events.js";
+import { eventsFromSse } from "../../src/seedream/events.js";
 import { decodeSse } from "../../src/seedream/sse.js";
 import type { GenerationEvent } from "../../src/seedream/types.js";
+import { translateContext } from "./helpers.js";
 import { IMAGE_A } from "./recorded-stream.js";
 
-const context: TranslateContext = {
-  status: 200,
-  requestIdHeader: undefined,
-  model: "doubao-seedream-4-5-251128",
-  secrets: [],
-  download: () => Promise.reject(new Error("no downloads in these tests")),
-};
+const context = translateContext;
 
 /** Bytes whose base64 has `+` and `/` in it, so escaping `/` as `\/` changes the text. */
 const BYTES = Buffer.from([...IMAGE_A.subarray(0, 64), 0xfb, 0xff, 0xbf, 0xfe, 0x3f, 0xff]);

@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { SeedreamClient, SeedreamClientOptions } from "../../src/seedream/client.js";
 import { createSeedreamClient } from "../../src/seedream/client.js";
+import type { TranslateContext } from "../../src/seedream/events.js";
 import type { GenerationEvent } from "../../src/seedream/types.js";
 import { sha256 } from "../fakes/jpeg.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 
 export const API_KEY = "sk-test-7f3a9c2e51d84b06";
+
+/** What eventsFromSse needs, for tests that feed it recorded bytes (no downloads). */
+export const translateContext: TranslateContext = {
+  status: 200,
+  requestIdHeader: undefined,
+  model: "doubao-seedream-4-5-251128",
+  secrets: [],
+  download: () => Promise.reject(new Error("no downloads in these tests")),
+};
 
 /** One fake Seedream for a test file, handed to `assign` once it is up and reset before each test. */
 export function useFakeSeedream(assign: (fake: FakeSeedream) => void): void {

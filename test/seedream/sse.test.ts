@@ -1,16 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { eventsFromSse, type TranslateContext } from "../../src/seedream/events.js";
+import { eventsFromSse } from "../../src/seedream/events.js";
 import { decodeSse, type SseMessage } from "../../src/seedream/sse.js";
 import type { GenerationEvent } from "../../src/seedream/types.js";
+import { translateContext } from "./helpers.js";
 import { IMAGE_A, IMAGE_B, recordedStream } from "./recorded-stream.js";
 
-const context: TranslateContext = {
-  status: 200,
-  requestIdHeader: undefined,
-  model: "doubao-seedream-4-5-251128",
-  secrets: [],
-  download: () => Promise.reject(new Error("no downloads in these tests")),
-};
+const context = translateContext;
 
 async function* chunked(parts: Array<Uint8Array | string>): AsyncGenerator<Uint8Array | string> {
   yield* parts;
