@@ -97,6 +97,8 @@ describe("run metrics", () => {
       const thread = new RecordingThread();
       const running = bot.runtime.handler.submit(incoming("two slow owls --n 2"), thread);
       await fake.reached(1);
+      // Image 1 must be posted before the drain: a stopped run drops events it has not posted yet.
+      await thread.waitFor((event) => event.kind === "image");
       await bot.runtime.handler.drain(0);
       expect((await running).outcome).toBe("interrupted");
       const metrics = await bot.read();
