@@ -1,7 +1,8 @@
+import { type DestinationStream, pino, stdSerializers } from "pino";
+import { prettyLine } from "./ops/pretty-log.js";
+
 /**
- * A small leveled logger writing one line per entry to stderr. Every secret the process knows
- * (API key, bot tokens, signing secret) is scrubbed from the text before it is written, so a
- * stray error message or a logged URL can never leak one.
+ * The logger port the whole bot writes to, and its one implementation.
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -14,39 +15,90 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/**
+ * The process logger: pino behind the project's `Logger` port. `json` writes one JSON object per
+ * line (`level`, `time`, `msg`, then the fields; `runId`/`platform` bound by child loggers);
+ * `pretty` renders the same entry as one readable line for a terminal.
+ *
+ * Secrets are scrubbed from the finished line (pino's `streamWrite` hook), so they go from every
+ * string (the message, any field, an error's message, stack or `param`) and from both formats.
+ * pino's path-based `redact` would only cover fields we thought of in advance.
+ */
 
-export interface LoggerOptions {
+export type LogFormat = "json" | "pretty";
+
+export interface LogOptions {
   level?: LogLevel;
-  secrets?: Array<string | undefined>;
+  format?: LogFormat;
+  /** Values never to write: API key, bot tokens, signing secret. Shorter than 4 characters: ignored. */
+  secrets?: ReadonlyArray<string | undefined>;
+  /** Receives each finished line without its newline (default: stderr). */
   write?: (line: string) => void;
-  now?: () => Date;
 }
 
-export function createLogger(options: LoggerOptions = {}): Logger {
-  const threshold = ORDER[options.level ?? "info"];
-  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === "string" && s.length >= 4);
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const now = options.now ?? (() => new Date());
+export interface ProcessLogger extends Logger {
+  child(fields: Record<string, unknown>): ProcessLogger;
+}
 
-  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join("[redacted]"), text);
+export const REDACTED = "[redacted]";
 
-  const make = (bound: Record<string, unknown>): Logger => {
-    const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-      if (ORDER[level] < threshold) return;
-      const all = fields ? { ...bound, ...fields } : bound;
-      const extra = Object.keys(all).length > 0 ? ` ${safeJson(all)}` : "";
-      write(scrub(`${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${extra}`));
-    };
-    return {
-      debug: (m, f) => log("debug", m, f),
-      info: (m, f) => log("info", m, f),
-      warn: (m, f) => log("warn", m, f),
-      error: (m, f) => log("error", m, f),
-      child: (fields) => make({ ...bound, ...fields }),
-    };
+export function createLogger(options: LogOptions = {}): ProcessLogger {
+  const format = options.format ?? "json";
+  const scrub = scrubber(options.secrets ?? []);
+  const write = options.write;
+  const destination: DestinationStream = write
+    ? { write: (chunk: string) => write(render(format, chunk)) }
+    : format === "json"
+      ? pino.destination({ fd: 2, sync: true })
+      : { write: (chunk: string) => void process.stderr.write(`${render(format, chunk)}\n`) };
+  const root = pino(
+    {
+      level: options.level ?? "info",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // The project logs errors under `error`; pino's serializer keeps message, stack, code,
+      // requestId, param and cause instead of JSON.stringify's `{}`.
+      serializers: { error: stdSerializers.err, err: stdSerializers.err },
+      hooks: { streamWrite: scrub },
+    },
+    destination,
+  );
+  return wrap(root);
+}
+
+function wrap(instance: pino.Logger): ProcessLogger {
+  const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) =>
+    instance[level](fields ?? {}, message);
+  return {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    child: (fields) => wrap(instance.child(fields)),
   };
-  return make({});
+}
+
+function render(format: LogFormat, chunk: string): string {
+  const line = chunk.endsWith("\n") ? chunk.slice(0, -1) : chunk;
+  return format === "json" ? line : prettyLine(line);
+}
+
+/**
+ * Replaces every secret in a finished JSON line, also as JSON escapes it (a secret with a quote
+ * or backslash) and as a URL carries it (percent-encoded).
+ */
+export function scrubber(secrets: ReadonlyArray<string | undefined>): (line: string) => string {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (typeof secret !== "string" || secret.length < 4) continue;
+    forms.add(secret);
+    forms.add(JSON.stringify(secret).slice(1, -1));
+    forms.add(encodeURIComponent(secret));
+  }
+  // Longest first, so a secret that contains another is replaced whole.
+  const ordered = [...forms].sort((a, b) => b.length - a.length);
+  if (ordered.length === 0) return (line) => line;
+  return (line) => ordered.reduce((out, form) => out.split(form).join(REDACTED), line);
 }
 
 /** A logger that drops everything: the default for library code and tests. */
@@ -57,15 +109,3 @@ export const silentLogger: Logger = {
   error() {},
   child: () => silentLogger,
 };
-
-function safeJson(fields: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(fields, (_key, value: unknown) =>
-      value instanceof Error
-        ? { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
-        : value,
-    );
-  } catch {
-    return "[unserialisable fields]";
-  }
-}

@@ -9,8 +9,8 @@ import { StoreError } from "./core/errors.js";
 import type { PlatformHandle } from "./core/ports.js";
 import { loadDotEnv } from "./env-file.js";
 import { FIRST_RUN_BANNER, firstRunEnv, isUnconfigured, NOT_CONFIGURED } from "./first-run.js";
+import { createLogger } from "./logger.js";
 import { opsRoutes, startOpsServer } from "./ops/http.js";
-import { createProcessLogger } from "./ops/log.js";
 import { createPrometheusMetrics } from "./ops/prometheus.js";
 import { checkReadiness } from "./ops/readiness.js";
 import { createRunObserver } from "./ops/run-observer.js";
@@ -42,7 +42,7 @@ export async function main(
 ): Promise<RunningBot> {
   const unconfigured = isUnconfigured(env);
   const config = parseConfig(unconfigured ? firstRunEnv(env) : env);
-  const logger = createProcessLogger({
+  const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat ?? ((options.terminal ?? process.stderr.isTTY === true) ? "pretty" : "json"),
     write: options.writeLog,

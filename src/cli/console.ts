@@ -33,6 +33,7 @@ export const consoleSubcommand: Subcommand = {
     try {
       const config = parseConfig(io.env);
       const logger = createLogger({
+        format: "pretty",
         level: config.logLevel === "debug" ? "debug" : "warn",
         secrets: [config.seedream.apiKey],
         write: io.stderr,

@@ -54,7 +54,12 @@ export async function startDiscordHarness(
     ...options.env,
   });
   const log = new RecordingLog();
-  const logger = createLogger({ level: "debug", secrets: [SEEDREAM_KEY, fake.token], write: log.write });
+  const logger = createLogger({
+    format: "pretty",
+    level: "debug",
+    secrets: [SEEDREAM_KEY, fake.token],
+    write: log.write,
+  });
   const generator = createSeedreamClient({
     provider: "ark",
     apiKey: SEEDREAM_KEY,

@@ -25,7 +25,12 @@ async function setup(env: Record<string, string>, fakeOptions: FakeDiscordOption
     ...env,
   });
   const log = new RecordingLog();
-  const logger = createLogger({ level: "debug", secrets: [config.discord?.token], write: log.write });
+  const logger = createLogger({
+    format: "pretty",
+    level: "debug",
+    secrets: [config.discord?.token],
+    write: log.write,
+  });
   const runtime: BotRuntime = await createRuntime(config, { logger });
   cleanups.push(() => runtime.close());
   const discord = config.discord;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createProcessLogger } from "../../src/ops/log.js";
+import { createLogger } from "../../src/logger.js";
 import { SeedreamInvalidParameterError } from "../../src/seedream/errors.js";
 
 const KEY = "sk-live-0123456789abcdef";
@@ -7,7 +7,7 @@ const ODD = 'tok"en\\with-escapes';
 
 function capture(format: "json" | "pretty") {
   const lines: string[] = [];
-  const logger = createProcessLogger({
+  const logger = createLogger({
     level: "debug",
     format,
     secrets: [KEY, ODD],
@@ -68,7 +68,7 @@ describe("process logger (pino)", () => {
 
   it("pretty: one readable line per entry, scrubbed the same way, levels filtered", () => {
     const lines: string[] = [];
-    const logger = createProcessLogger({
+    const logger = createLogger({
       level: "info",
       format: "pretty",
       secrets: [KEY],

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BotRuntime, createRuntime } from "../../src/app.js";
 import { parseConfig } from "../../src/config.js";
-import { createProcessLogger } from "../../src/ops/log.js";
+import { createLogger } from "../../src/logger.js";
 import { createPrometheusMetrics } from "../../src/ops/prometheus.js";
 import { createRunObserver } from "../../src/ops/run-observer.js";
 import { estimate } from "../../src/seedream/prices.js";
@@ -29,7 +29,7 @@ async function observedBot(env: Record<string, string> = {}) {
   });
   const prometheus = createPrometheusMetrics({ defaultMetrics: false });
   const lines: string[] = [];
-  const logger = createProcessLogger({ write: (line) => lines.push(line) });
+  const logger = createLogger({ write: (line) => lines.push(line) });
   const observer = createRunObserver({
     metrics: prometheus.metrics,
     logger,

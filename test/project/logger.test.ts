@@ -4,7 +4,11 @@ import { createLogger } from "../../src/logger.js";
 describe("logger", () => {
   it("scrubs every known secret, including inside error fields", () => {
     const lines: string[] = [];
-    const logger = createLogger({ secrets: ["sk-live-123456", "xoxb-abcdef"], write: (l) => lines.push(l) });
+    const logger = createLogger({
+      format: "pretty",
+      secrets: ["sk-live-123456", "xoxb-abcdef"],
+      write: (l) => lines.push(l),
+    });
     logger.error("request to https://x/?token=xoxb-abcdef failed", {
       error: new Error("Bearer sk-live-123456 rejected"),
     });
@@ -17,7 +21,7 @@ describe("logger", () => {
 
   it("drops entries below its level", () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: "warn", write: (l) => lines.push(l) });
+    const logger = createLogger({ format: "pretty", level: "warn", write: (l) => lines.push(l) });
     logger.info("hidden");
     logger.warn("shown");
     expect(lines.map((l) => l.split(" ").slice(1).join(" "))).toEqual(["WARN  shown"]);

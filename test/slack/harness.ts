@@ -55,6 +55,7 @@ export async function startSlackHarness(
   });
   const log = new RecordingLog();
   const logger = createLogger({
+    format: "pretty",
     level: "debug",
     secrets: [SEEDREAM_KEY, api.botToken, SIGNING_SECRET],
     write: log.write,
