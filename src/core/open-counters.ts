@@ -3,7 +3,8 @@ import { openRedisCounters } from "./counters-redis.js";
 import { openSqliteCounters } from "./counters-sqlite.js";
 import { StoreError } from "./errors.js";
 import { type Clock, systemClock } from "./runtime.js";
-import { isRedisUrl, redactUrl } from "./store-open.js";
+import { isRedisUrl } from "./store-open.js";
+import { redactUrl } from "./store-url.js";
 
 export interface OpenCountersOptions {
   clock?: Clock;

@@ -5,6 +5,7 @@ import Keyv from "keyv";
 import { StoreError } from "./errors.js";
 import type { StoreBackend } from "./store-backend.js";
 import { openRedisBackend } from "./store-redis.js";
+import { describe, hidePassword, redactUrl } from "./store-url.js";
 
 /**
  * Turns a STORE_URL into a backend: `memory://`, `sqlite://PATH` or `redis[s]://HOST:PORT[/DB]`.
@@ -74,30 +75,6 @@ export const isRedisUrl = (url: string): boolean => url.startsWith("redis://") |
 const HOW_TO_FIX =
   "Set STORE_URL to sqlite://PATH with a writable PATH, redis://HOST:PORT[/DB] of a running Redis, or memory:// (nothing then survives a restart).";
 
-/** The URL with its password (if any) replaced, fit for a log line or an error message. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password === "") return url;
-    parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    // Not a URL at all: hide anything between "//" and "@" that could be a credential.
-    return url.replace(/\/\/[^/@]*@/, "//***@");
-  }
-}
-
-/** `text` with the URL's password, wherever it appears (a driver may quote it), replaced. */
-function hidePassword(text: string, url: string): string {
-  let password = "";
-  try {
-    password = decodeURIComponent(new URL(url).password);
-  } catch {
-    return text;
-  }
-  return password.length < 3 ? text : text.replaceAll(password, "***");
-}
-
 /**
  * `mkdir -p`, one level at a time: Node's own recursive mkdir never returns (or spins) for
  * some unwritable parents such as /proc, which would hang start-up instead of explaining.
@@ -116,10 +93,4 @@ async function ensureDirectory(dir: string): Promise<void> {
   } catch (error) {
     if ((error as { code?: unknown }).code !== "EEXIST") throw error;
   }
-}
-
-export function describe(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }

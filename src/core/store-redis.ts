@@ -1,11 +1,15 @@
 import KeyvRedis, { createClient } from "@keyv/redis";
+import type { Redis } from "ioredis";
 import Keyv from "keyv";
+import { openRedisConnection } from "./redis-client.js";
+import { RedisRunRecords } from "./run-records-redis.js";
 import type { StoreBackend } from "./store-backend.js";
 
 /**
  * The Redis backend behind `STORE_URL=redis://HOST:PORT[/DB]` (or `rediss://` for TLS): records
  * through @keyv/redis, dedupe as one `SET NX PX` so any number of processes agree on who saw an
- * event first.
+ * event first, and run records as Lua scripts on an ioredis connection (run-records-redis.ts),
+ * so every state move and delivery is one atomic step across processes.
  *
  * Failure policy: start-up waits at most `connectTimeoutMs` for Redis (then the caller names
  * STORE_URL in one line); once connected, a lost connection is retried forever with a capped
@@ -40,6 +44,13 @@ export async function openRedisBackend(url: string, options: RedisBackendOptions
   client.on("error", () => {});
   await client.connect();
   ready = true;
+  let records: Redis;
+  try {
+    records = await openRedisConnection(url, Math.max(deadline - Date.now(), 1000));
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
 
   const adapter = new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true });
   const keyv = new Keyv({ store: adapter, namespace: options.namespace, throwOnErrors: true });
@@ -55,10 +66,13 @@ export async function openRedisBackend(url: string, options: RedisBackendOptions
       });
       return reply === "OK";
     },
+    runRecords: (ttlMs) => new RedisRunRecords(records, ttlMs, `${options.namespace}:`),
     async ping() {
-      await client.ping();
+      await Promise.all([client.ping(), records.ping()]);
     },
     async close() {
+      if (records.status === "ready") await records.quit().catch(() => records.disconnect());
+      else records.disconnect();
       if (client.isReady) await client.close();
       else client.destroy();
     },

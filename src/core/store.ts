@@ -1,15 +1,17 @@
 import type Keyv from "keyv";
 import { StoreError } from "./errors.js";
 import type { UserSettings } from "./grammar.js";
-import type { StoredImageRef } from "./ports.js";
+import type { ProcessInfo, RunState, ThreadAddress } from "./run-record.js";
 import {
-  canMove,
-  isTerminal,
-  type ProcessInfo,
-  type ReferenceDescriptor,
-  type RunState,
-  type ThreadAddress,
-} from "./run-record.js";
+  freshRun,
+  type ImageRecord,
+  type NewRun,
+  planMove,
+  type RunChange,
+  type RunRecord,
+  type RunRecords,
+} from "./run-records.js";
+import { KeyvRunRecords } from "./run-records-keyv.js";
 import type { StoreBackend } from "./store-backend.js";
 import { guardStore } from "./store-guard.js";
 import { openBackend } from "./store-open.js";
@@ -22,76 +24,7 @@ import { openBackend } from "./store-open.js";
  * runs survive a restart, `redis://HOST:PORT[/DB]` so many processes share it (store-open.ts).
  */
 
-export interface RunParams {
-  model?: string;
-  size?: string;
-  seed?: number;
-  watermark: boolean;
-  n: number;
-  fast?: boolean;
-  /** `--format png|jpeg`. */
-  format?: "png" | "jpeg";
-  /** `--web`. */
-  web?: boolean;
-}
-
-export interface ImageRecord extends StoredImageRef {
-  runId: string;
-  /** 0-based `image_index` ("2/4" is index 1). */
-  index: number;
-  prompt: string;
-  params: RunParams;
-  postedAt: number;
-}
-
-export interface RunRecord {
-  runId: string;
-  platform: string;
-  conversationId: string;
-  userId: string;
-  userName?: string;
-  /** The requester's team (workspace / server): whose quota a continuation after a restart counts in. */
-  teamId?: string;
-  prompt: string;
-  /** Parsed parameters, `model` as resolved when the request was accepted. */
-  params: RunParams;
-  createdAt: number;
-  /** What was delivered so far (image indexes and their message ids), in the order posted. */
-  images: ImageRecord[];
-  state: RunState;
-  /** Queue order: lower starts first; kept across restarts. */
-  seq: number;
-  /** Times the run was started (moved to `running`); see MAX_RUN_ATTEMPTS. */
-  attempts: number;
-  /** Where the output goes; undefined for threads that cannot be rebuilt (console). */
-  address?: ThreadAddress;
-  references: ReferenceDescriptor[];
-  /** The process running it (ProcessInfo.id), while `running`. */
-  owner?: string;
-  updatedAt: number;
-  /** Set once the run needs nothing more: it leaves the queue of unfinished runs. */
-  finishedAt?: number;
-  /** Taken up again after a restart. */
-  resumed?: boolean;
-  /** Why it failed or was interrupted, for operators (never shown to users as is). */
-  reason?: string;
-}
-
-/** What a new request records; the store fills in state, queue order and bookkeeping. */
-export type NewRun = Omit<
-  RunRecord,
-  "images" | "state" | "seq" | "attempts" | "updatedAt" | "finishedAt" | "owner" | "resumed" | "references"
-> & { references?: ReferenceDescriptor[] };
-
-/** Fields a state change may set along with the state. */
-export interface RunChange {
-  owner?: string | undefined;
-  address?: ThreadAddress;
-  resumed?: boolean;
-  reason?: string;
-  /** Only for `interrupted`: the run is given up and leaves the queue. */
-  finished?: boolean;
-}
+export type { ImageRecord, NewRun, RunChange, RunParams, RunRecord } from "./run-records.js";
 
 export interface BotStore {
   /** Records a run that starts now, outside the durable queue (state `running`, attempt 1). */
@@ -151,10 +84,10 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
 class KeyvBotStore implements BotStore {
   /** Keys marked by `seen` in this process, so two concurrent deliveries cannot both pass. */
   private readonly recent = new Map<string, number>();
-  /** Serialises read-modify-write updates of one record (a run, or the queue). */
-  private readonly locks = new Map<string, Promise<unknown>>();
 
   private readonly keyv: Keyv;
+  /** Run records: the backend's own (atomic across processes on Redis), or keyv's. */
+  private readonly runs: RunRecords;
   private closed = false;
 
   constructor(
@@ -162,66 +95,27 @@ class KeyvBotStore implements BotStore {
     private readonly ttlMs: number,
   ) {
     this.keyv = backend.keyv;
+    this.runs = backend.runRecords?.(ttlMs) ?? new KeyvRunRecords(backend.keyv, ttlMs);
   }
 
   async recordRun(run: NewRun): Promise<void> {
-    const record: RunRecord = { ...fresh(run, 0), state: "running", attempts: 1 };
-    await this.keyv.set(runKey(run.runId), record, this.ttlMs);
+    await this.runs.put({ ...freshRun(run, 0, Date.now()), state: "running", attempts: 1 });
   }
 
   async enqueueRun(run: NewRun): Promise<RunRecord> {
-    return this.withLock(QUEUE_KEY, async () => {
-      const seq = ((await this.keyv.get<number>(SEQ_KEY)) ?? 0) + 1;
-      const record = fresh(run, seq);
-      await this.keyv.set(runKey(run.runId), record, this.ttlMs);
-      await this.keyv.set(SEQ_KEY, seq);
-      const queue = (await this.keyv.get<string[]>(QUEUE_KEY)) ?? [];
-      await this.keyv.set(QUEUE_KEY, [...queue, run.runId]);
-      return record;
-    });
+    return this.runs.enqueue(run);
   }
 
   async moveRun(runId: string, to: RunState, change: RunChange = {}): Promise<RunRecord | undefined> {
-    const moved = await this.withLock(runId, async () => {
-      const run = await this.getRun(runId);
-      if (run === undefined || run.finishedAt !== undefined || !canMove(run.state, to)) return undefined;
-      if (run.state === to && !(to === "interrupted" && change.finished)) return undefined;
-      const { finished, ...fields } = change;
-      const now = Date.now();
-      const next: RunRecord = { ...run, ...fields, state: to, updatedAt: now };
-      if (to === "running") next.attempts = run.attempts + 1;
-      if (to !== "running" && !("owner" in change)) delete next.owner;
-      if (isTerminal(to) || (to === "interrupted" && finished)) next.finishedAt = now;
-      await this.keyv.set(runKey(runId), next, this.ttlMs);
-      return next;
-    });
-    if (moved?.finishedAt !== undefined) {
-      await this.withLock(QUEUE_KEY, async () => {
-        const queue = (await this.keyv.get<string[]>(QUEUE_KEY)) ?? [];
-        if (queue.includes(runId))
-          await this.keyv.set(
-            QUEUE_KEY,
-            queue.filter((id) => id !== runId),
-          );
-      });
-    }
-    return moved;
+    return this.runs.move(runId, planMove(to, change));
   }
 
   async setRunAddress(runId: string, address: ThreadAddress): Promise<void> {
-    await this.withLock(runId, async () => {
-      const run = await this.getRun(runId);
-      if (run === undefined) return;
-      await this.keyv.set(runKey(runId), { ...run, address, updatedAt: Date.now() }, this.ttlMs);
-    });
+    await this.runs.setAddress(runId, address);
   }
 
   async unfinishedRuns(): Promise<RunRecord[]> {
-    const queue = (await this.keyv.get<string[]>(QUEUE_KEY)) ?? [];
-    const runs = await Promise.all(queue.map((runId) => this.getRun(runId)));
-    return runs
-      .filter((run): run is RunRecord => run !== undefined && run.finishedAt === undefined)
-      .sort((a, b) => a.seq - b.seq);
+    return this.runs.unfinished();
   }
 
   async heartbeat(info: ProcessInfo, ttlMs: number): Promise<void> {
@@ -234,13 +128,7 @@ class KeyvBotStore implements BotStore {
 
   async recordImage(image: ImageRecord): Promise<void> {
     await this.keyv.set(imageKey(image.platform, image.messageId), image, this.ttlMs);
-    await this.withLock(image.runId, async () => {
-      const run = await this.getRun(image.runId);
-      if (run === undefined) return;
-      run.images = [...run.images.filter((other) => other.messageId !== image.messageId), image];
-      run.updatedAt = Date.now();
-      await this.keyv.set(runKey(run.runId), run, this.ttlMs);
-    });
+    await this.runs.addImage(image);
     await this.keyv.set(conversationKey(image.platform, image.conversationId), image.runId, this.ttlMs);
   }
 
@@ -249,8 +137,7 @@ class KeyvBotStore implements BotStore {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    const run = await this.keyv.get<RunRecord>(runKey(runId));
-    return run ? withDefaults(run) : undefined;
+    return this.runs.get(runId);
   }
 
   async latestRun(platform: string, conversationId: string): Promise<RunRecord | undefined> {
@@ -299,40 +186,6 @@ class KeyvBotStore implements BotStore {
     if (this.recent.size < 1000) return;
     for (const [key, expires] of this.recent) if (expires <= now) this.recent.delete(key);
   }
-
-  private async withLock<T>(key: string, update: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.then(update, update);
-    const settled = next.catch(() => {});
-    this.locks.set(key, settled);
-    try {
-      return await next;
-    } finally {
-      if (this.locks.get(key) === settled) this.locks.delete(key);
-    }
-  }
-}
-
-const QUEUE_KEY = "runs:unfinished";
-const SEQ_KEY = "runs:seq";
-const runKey = (runId: string): string => `run:${runId}`;
-
-function fresh(run: NewRun, seq: number): RunRecord {
-  return {
-    ...run,
-    images: [],
-    state: "waiting",
-    seq,
-    attempts: 0,
-    references: run.references ?? [],
-    updatedAt: Date.now(),
-  };
-}
-
-/** Records written before runs were durable read as finished runs of one attempt. */
-function withDefaults(run: RunRecord): RunRecord {
-  if (run.state !== undefined) return run;
-  return { ...run, state: "done", seq: 0, attempts: 1, references: [], updatedAt: run.createdAt };
 }
 
 const imageKey = (platform: string, messageId: string): string => `image:${platform}:${messageId}`;

@@ -6,7 +6,7 @@ import Keyv from "keyv";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { missingIndexes, ownerGone, type ProcessInfo } from "../../src/core/run-record.js";
 import { type BotStore, type NewRun, openStore } from "../../src/core/store.js";
-import { redisAvailable, useRedis } from "../helpers/redis-server.js";
+import { describeRedis, redisAvailable, useRedis } from "../helpers/redis-server.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 let dir: string;
@@ -161,6 +161,29 @@ describe.each(backends)("durable run records on %s", (name, makeUrl) => {
     expect((await store.unfinishedRuns()).map((run) => run.runId)).toEqual(["q1", "q2", "q3", "q4"]);
   });
 
+  it("round-trips fields it does not know, exactly (empty arrays, full-precision numbers)", async () => {
+    url = makeUrl();
+    await open();
+    const extra = {
+      reserved: { images: 4, at: 1_764_590_000_123 },
+      tags: [] as string[],
+      nested: { empty: {}, list: [[], [0.1 + 0.2]], big: 2 ** 53 - 1, tiny: 5e-324 },
+    };
+    const enqueued = await store.enqueueRun({ ...newRun("x"), ...extra } as NewRun);
+    expect(enqueued).toMatchObject(extra);
+    expect(await store.getRun("x")).toEqual(enqueued);
+    await store.setRunAddress("x", { platform: "slack", channel: "C2", details: {} });
+    await store.moveRun("x", "running", { owner: "p" });
+    await store.recordImage(image("x", 0));
+    const [unfinished] = await store.unfinishedRuns();
+    expect(unfinished).toMatchObject({ ...extra, state: "running", attempts: 1, owner: "p" });
+    expect(unfinished?.address).toEqual({ platform: "slack", channel: "C2", details: {} });
+    const done = await store.moveRun("x", "done");
+    expect(done).toMatchObject(extra);
+    expect(done?.images).toEqual([image("x", 0)]);
+    expect(await store.getRun("x")).toEqual(done);
+  });
+
   it("keeps heartbeats only for their time to live", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2025-01-01T00:00:00Z"));
@@ -172,6 +195,148 @@ describe.each(backends)("durable run records on %s", (name, makeUrl) => {
     expect(await store.processInfo("p-1")).toEqual(info);
     vi.setSystemTime(new Date("2025-01-01T00:00:31Z"));
     expect(await store.processInfo("p-1")).toBeUndefined();
+  });
+});
+
+/**
+ * Two stores on one Redis, each with its own connections: two bot processes. Every race is
+ * fired all at once, so a read-modify-write that is not one atomic step in Redis loses.
+ */
+describeRedis("run records shared by two processes on one Redis", () => {
+  const shared = useRedis();
+  let a: BotStore;
+  let b: BotStore;
+  beforeEach(async () => {
+    await shared.flush();
+    [a, b] = await Promise.all([
+      openStore(shared.url(), { ttlMs: DAY }),
+      openStore(shared.url(), { ttlMs: DAY }),
+    ]);
+  });
+  afterEach(async () => {
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a worker's start and a cancel race: the cancel always lands, and a start after it is refused", async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `race-${i}`);
+    for (const id of ids) await a.enqueueRun(newRun(id));
+    const outcomes = await Promise.all(
+      ids.map((id, i) => {
+        // Each store starts half the runs and cancels the other half, so whichever connection
+        // Redis reads first, both orders happen.
+        const [worker, canceller] = i % 2 === 0 ? [a, b] : [b, a];
+        return Promise.all([
+          worker.moveRun(id, "running", { owner: "worker" }),
+          canceller.moveRun(id, "cancelled"),
+        ]);
+      }),
+    );
+    let startedFirst = 0;
+    for (const [i, [started, cancelled]] of outcomes.entries()) {
+      const record = await b.getRun(ids[i] as string);
+      // Waiting and running may both be cancelled: the cancel is never lost.
+      expect(cancelled?.state).toBe("cancelled");
+      expect(record).toEqual(cancelled);
+      expect(record?.finishedAt).toBeTypeOf("number");
+      expect(record?.owner).toBeUndefined();
+      if (started) {
+        // The start came first, as one step: its attempt is in the record the cancel finished.
+        startedFirst += 1;
+        expect(started).toMatchObject({ state: "running", owner: "worker", attempts: 1 });
+        expect(record?.attempts).toBe(1);
+      } else {
+        expect(record?.attempts).toBe(0);
+      }
+    }
+    // Both orders happened (a race, not a sequence), and nothing is left to run.
+    expect(startedFirst).toBeGreaterThan(0);
+    expect(startedFirst).toBeLessThan(ids.length);
+    expect(await a.unfinishedRuns()).toEqual([]);
+  });
+
+  it("a cancel and a worker's done race on a running run: exactly one wins, the other changes nothing", async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `done-${i}`);
+    for (const id of ids) {
+      await a.enqueueRun(newRun(id));
+      await a.moveRun(id, "running", { owner: "worker-a" });
+    }
+    const outcomes = await Promise.all(
+      ids.map((id) => Promise.all([a.moveRun(id, "done"), b.moveRun(id, "cancelled")])),
+    );
+    for (const [i, [done, cancelled]] of outcomes.entries()) {
+      expect([done, cancelled].filter((won) => won !== undefined)).toHaveLength(1);
+      expect(await a.getRun(ids[i] as string)).toEqual(done ?? cancelled);
+    }
+    expect(await b.unfinishedRuns()).toEqual([]);
+  });
+
+  it("two processes finishing one running run (done vs interrupted): one wins, the other changes nothing", async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `end-${i}`);
+    for (const id of ids) {
+      await a.enqueueRun(newRun(id));
+      await a.moveRun(id, "running", { owner: "worker-a" });
+    }
+    const outcomes = await Promise.all(
+      ids.map((id) =>
+        Promise.all([a.moveRun(id, "done"), b.moveRun(id, "interrupted", { reason: "owner gone" })]),
+      ),
+    );
+    for (const [i, [done, interrupted]] of outcomes.entries()) {
+      expect([done, interrupted].filter((won) => won !== undefined)).toHaveLength(1);
+      expect(await a.getRun(ids[i] as string)).toEqual(done ?? interrupted);
+    }
+    expect((await b.unfinishedRuns()).map((run) => run.state).every((state) => state === "interrupted")).toBe(
+      true,
+    );
+  });
+
+  it("enqueues from both at once: unique, increasing queue numbers, and every run in the queue", async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a : b).enqueueRun(newRun(`q-${i}`, `U${i}`))),
+    );
+    const seqs = runs.map((run) => run.seq);
+    expect(new Set(seqs).size).toBe(100);
+    const queue = await b.unfinishedRuns();
+    expect(queue.map((run) => run.runId).sort()).toEqual(runs.map((run) => run.runId).sort());
+    const queued = queue.map((run) => run.seq);
+    expect(queued).toEqual([...queued].sort((x, y) => x - y));
+    // The numbers keep growing: a later request queues behind all of them.
+    const later = await a.enqueueRun(newRun("later"));
+    expect(later.seq).toBeGreaterThan(Math.max(...seqs));
+    expect((await a.unfinishedRuns()).at(-1)?.runId).toBe("later");
+  });
+
+  it("records images of one run from both at once: none is lost", async () => {
+    await a.enqueueRun({ ...newRun("many"), params: { n: 15, watermark: false } });
+    await a.moveRun("many", "running", { owner: "worker-a" });
+    const indexes = Array.from({ length: 15 }, (_, i) => i);
+    await Promise.all(indexes.map((i) => (i % 2 === 0 ? a : b).recordImage(image("many", i))));
+    const run = await b.getRun("many");
+    expect(run?.images.map((delivered) => delivered.index).sort((x, y) => x - y)).toEqual(indexes);
+    expect(run).toMatchObject({ state: "running", owner: "worker-a", attempts: 1 });
+    // An image recorded again (a retried post) replaces its old entry instead of doubling it.
+    await b.recordImage({ ...image("many", 3), postedAt: 5 });
+    const again = await a.getRun("many");
+    expect(again?.images).toHaveLength(15);
+    expect(again?.images.at(-1)).toMatchObject({ index: 3, postedAt: 5 });
+  });
+
+  it("a status address and an image recorded at once from both: both kept", async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `addr-${i}`);
+    for (const id of ids) await a.enqueueRun(newRun(id));
+    await Promise.all(
+      ids.flatMap((id) => [
+        a.setRunAddress(id, { platform: "slack", channel: "C1", statusMessageId: `ts-${id}` }),
+        b.recordImage(image(id, 0)),
+        b.moveRun(id, "running", { owner: "worker-b" }),
+      ]),
+    );
+    for (const id of ids) {
+      const run = await a.getRun(id);
+      expect(run?.address?.statusMessageId).toBe(`ts-${id}`);
+      expect(run?.images.map((delivered) => delivered.messageId)).toEqual([`F-${id}-0`]);
+      expect(run).toMatchObject({ state: "running", owner: "worker-b", attempts: 1 });
+    }
   });
 });
 

@@ -1,10 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreError, StoreUnavailableError } from "../../src/core/errors.js";
 import { STORE_UNAVAILABLE } from "../../src/core/messages.js";
-import { openStore } from "../../src/core/store.js";
+import { type NewRun, openStore } from "../../src/core/store.js";
 import { describeRedisServer, type RedisServer, startRedisServer } from "../helpers/redis-server.js";
 
 const DAY = 24 * 60 * 60 * 1000;
+const run = (runId: string): NewRun => ({
+  runId,
+  platform: "slack",
+  conversationId: "C1",
+  userId: "U1",
+  prompt: "a fox",
+  params: { n: 1, watermark: false },
+  createdAt: 1,
+});
 
 describeRedisServer("redis store when Redis is unreachable or lost", () => {
   let server: RedisServer;
@@ -36,12 +45,17 @@ describeRedisServer("redis store when Redis is unreachable or lost", () => {
   it("while running: requests are told the store is unavailable at once, and service resumes by itself", async () => {
     const store = await openStore(server.url, { ttlMs: DAY });
     expect(await store.seen("before")).toBe(false);
+    await store.enqueueRun(run("run-1"));
 
     await server.stop({ kill: true });
     const started = Date.now();
     const failures = await Promise.all([
       store.seen("during").catch((error: unknown) => error),
       store.getRun("run-1").catch((error: unknown) => error),
+      store.enqueueRun(run("run-2")).catch((error: unknown) => error),
+      store.moveRun("run-1", "cancelled").catch((error: unknown) => error),
+      store.setRunAddress("run-1", { platform: "slack", channel: "C1" }).catch((error: unknown) => error),
+      store.unfinishedRuns().catch((error: unknown) => error),
       store.ping().catch((error: unknown) => error),
     ]);
     // Failing fast is the point: a request waiting on a dead Redis would hang the user's thread.
@@ -67,6 +81,10 @@ describeRedisServer("redis store when Redis is unreachable or lost", () => {
     expect(Date.now() - back).toBeLessThan(3000);
     expect(await store.seen("after")).toBe(false);
     expect(await store.seen("after")).toBe(true);
+    // The run-record scripts work again on the restarted (empty, script cache gone) Redis.
+    expect(await store.enqueueRun(run("run-3"))).toMatchObject({ seq: 1, state: "waiting" });
+    expect(await store.moveRun("run-3", "running", { owner: "p" })).toMatchObject({ attempts: 1 });
+    expect((await store.unfinishedRuns()).map((queued) => queued.runId)).toEqual(["run-3"]);
     await store.close();
   });
 

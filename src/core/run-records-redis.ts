@@ -1,0 +1,233 @@
+import type { Redis, Result } from "ioredis";
+import type { ThreadAddress } from "./run-record.js";
+import {
+  freshRun,
+  type ImageRecord,
+  type MovePlan,
+  type NewRun,
+  type RunRecord,
+  type RunRecords,
+} from "./run-records.js";
+
+/**
+ * Run records on Redis, shared by every process: each change is one Lua script, so Redis runs
+ * the check and the write whole with nothing in between (a cancel and a worker's start cannot
+ * both win; two processes' images of one run are both kept).
+ *
+ * Layout (PREFIX = `seedream-bot:`):
+ * - `run-record:ID`, a hash: each top-level field of the record → its JSON (`state` → `"running"`).
+ *   Scripts read and write single fields as strings and never re-encode a record, so whatever
+ *   JSON a field holds (extra fields included) comes back exactly as written: Redis's cjson
+ *   would turn `[]` into `{}` and round numbers to 14 digits.
+ * - `run-images:ID`, a list: the delivered images' JSON, in the order posted.
+ * - `run-queue`, a sorted set: unfinished runs, score = queue number.
+ * - `run-seq`: the last queue number (INCR).
+ * Both keys of a run expire `ttlMs` after its last change (PEXPIRE, Redis's clock).
+ *
+ * The state machine stays in TS (`planMove`): a script gets the states the run may be in and
+ * the fields to write, and only checks and applies them.
+ */
+
+// KEYS: record, images, seq, queue. ARGV: ttl, runId, seq ('' takes the next one: INCR, and
+// the run joins the queue), image count, the images' JSON, then field/JSON pairs.
+const PUT = `
+local seq, queued, n = ARGV[3], ARGV[3] == '', tonumber(ARGV[4])
+if queued then seq = redis.call('INCR', KEYS[3]) end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 5 + n))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if n > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 5, 4 + n))
+  redis.call('PEXPIRE', KEYS[2], ARGV[1])
+end
+if queued then redis.call('ZADD', KEYS[4], seq, ARGV[2]) end
+return tonumber(seq)
+`;
+
+// Returns the record as {flat hash, image list}, or false when there is none.
+const READ_BACK = `
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return false end
+return {fields, redis.call('LRANGE', KEYS[2], 0, -1)}
+`;
+
+// KEYS: record, images, queue. ARGV: ttl, runId, now, to (JSON), ",from,states,",
+// countAttempt, finish, then field/JSON pairs ('' as the JSON removes the field).
+const MOVE = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or redis.call('HEXISTS', KEYS[1], 'finishedAt') == 1 then return false end
+if not string.find(ARGV[5], ',' .. cjson.decode(state) .. ',', 1, true) then return false end
+for i = 8, #ARGV, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
+  else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'updatedAt', ARGV[3])
+if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
+if ARGV[7] == '1' then
+  redis.call('HSET', KEYS[1], 'finishedAt', ARGV[3])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+${READ_BACK}`;
+
+// KEYS: record. ARGV: ttl, now, address JSON.
+const SET_ADDRESS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'address', ARGV[3], 'updatedAt', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+
+// KEYS: record, images. ARGV: ttl, now, messageId, image JSON. Decoding an image only to read
+// its messageId is safe: nothing decoded is written back.
+const ADD_IMAGE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+  if cjson.decode(item).messageId == ARGV[3] then redis.call('LREM', KEYS[2], 0, item) end
+end
+redis.call('RPUSH', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`;
+
+/** What a script returns for a record: the hash as [field, JSON, …] and the images' JSON. */
+type StoredRun = [string[], string[]] | null;
+type Arg = string | number;
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    seedreamRunPut(...args: Arg[]): Result<number, Context>;
+    seedreamRunRead(...args: Arg[]): Result<StoredRun, Context>;
+    seedreamRunMove(...args: Arg[]): Result<StoredRun, Context>;
+    seedreamRunSetAddress(...args: Arg[]): Result<number, Context>;
+    seedreamRunAddImage(...args: Arg[]): Result<number, Context>;
+  }
+}
+
+export class RedisRunRecords implements RunRecords {
+  private readonly seqKey: string;
+  private readonly queueKey: string;
+
+  /** `redis` is this store's own connection (the scripts are defined on it). */
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlMs: number,
+    private readonly prefix: string,
+  ) {
+    this.seqKey = `${prefix}run-seq`;
+    this.queueKey = `${prefix}run-queue`;
+    redis.defineCommand("seedreamRunPut", { numberOfKeys: 4, lua: PUT });
+    redis.defineCommand("seedreamRunRead", { numberOfKeys: 2, lua: READ_BACK, readOnly: true });
+    redis.defineCommand("seedreamRunMove", { numberOfKeys: 3, lua: MOVE });
+    redis.defineCommand("seedreamRunSetAddress", { numberOfKeys: 1, lua: SET_ADDRESS });
+    redis.defineCommand("seedreamRunAddImage", { numberOfKeys: 2, lua: ADD_IMAGE });
+  }
+
+  async put(record: RunRecord): Promise<void> {
+    await this.write(record, String(record.seq));
+  }
+
+  async enqueue(run: NewRun): Promise<RunRecord> {
+    const record = freshRun(run, 0, Date.now());
+    return { ...record, seq: await this.write(record, "") };
+  }
+
+  async move(runId: string, plan: MovePlan): Promise<RunRecord | undefined> {
+    const changes = [...pairs(plan.set), ...plan.unset.flatMap((field) => [field, ""])];
+    const stored = await this.redis.seedreamRunMove(
+      ...this.keys(runId),
+      this.queueKey,
+      this.ttlMs,
+      runId,
+      Date.now(),
+      JSON.stringify(plan.to),
+      `,${plan.from.join(",")},`,
+      plan.countAttempt ? "1" : "0",
+      plan.finish ? "1" : "0",
+      ...changes,
+    );
+    return decode(stored);
+  }
+
+  async setAddress(runId: string, address: ThreadAddress): Promise<void> {
+    await this.redis.seedreamRunSetAddress(
+      this.keys(runId)[0],
+      this.ttlMs,
+      Date.now(),
+      JSON.stringify(address),
+    );
+  }
+
+  async addImage(image: ImageRecord): Promise<void> {
+    await this.redis.seedreamRunAddImage(
+      ...this.keys(image.runId),
+      this.ttlMs,
+      Date.now(),
+      image.messageId,
+      JSON.stringify(image),
+    );
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    return decode(await this.redis.seedreamRunRead(...this.keys(runId)));
+  }
+
+  async unfinished(): Promise<RunRecord[]> {
+    const ids = await this.redis.zrange(this.queueKey, 0, -1);
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.seedreamRunRead(...this.keys(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const runs: RunRecord[] = [];
+    const expired: string[] = [];
+    replies.forEach(([error, stored], i) => {
+      if (error) throw error;
+      const run = decode(stored as StoredRun);
+      if (run === undefined) expired.push(ids[i] as string);
+      else if (run.finishedAt === undefined) runs.push(run);
+    });
+    // A record outlived by its queue entry expired: the entry goes too.
+    if (expired.length > 0) await this.redis.zrem(this.queueKey, ...expired);
+    return runs;
+  }
+
+  /** Writes `record` whole; `seq` "" gives it the next queue number and queues it. Returns its seq. */
+  private write(record: RunRecord, seq: string): Promise<number> {
+    const { images, seq: _seq, ...fields } = record;
+    return this.redis.seedreamRunPut(
+      ...this.keys(record.runId),
+      this.seqKey,
+      this.queueKey,
+      this.ttlMs,
+      record.runId,
+      seq,
+      images.length,
+      ...images.map((image) => JSON.stringify(image)),
+      ...pairs(fields),
+    );
+  }
+
+  private keys(runId: string): [string, string] {
+    return [`${this.prefix}run-record:${runId}`, `${this.prefix}run-images:${runId}`];
+  }
+}
+
+/** `fields` as [name, JSON, …], leaving out what JSON leaves out (undefined). */
+function pairs(fields: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(fields).flatMap(([name, value]) => {
+    const json = JSON.stringify(value);
+    return json === undefined ? [] : [name, json];
+  });
+}
+
+function decode(stored: StoredRun): RunRecord | undefined {
+  if (stored === null) return undefined;
+  const [flat, images] = stored;
+  const record: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i] as string] = JSON.parse(flat[i + 1] as string);
+  record.images = images.map((image) => JSON.parse(image) as unknown);
+  return record as unknown as RunRecord;
+}
