@@ -5,6 +5,7 @@ import { createImageBudget, type ImageBudget } from "./core/image-budget.js";
 import type { RunObserver } from "./core/observer.js";
 import { openCounters } from "./core/open-counters.js";
 import { connectRedis } from "./core/redis-client.js";
+import type { RunQueue } from "./core/run-queue.js";
 import type { Clock } from "./core/runtime.js";
 import type { CoreSettings } from "./core/settings.js";
 import type { StatusTimers } from "./core/status-throttle.js";
@@ -12,6 +13,7 @@ import { type BotStore, openStore } from "./core/store.js";
 import { isRedisUrl } from "./core/store-open.js";
 import { createDemoGenerator } from "./demo/demo-generator.js";
 import { type Logger, silentLogger } from "./logger.js";
+import { openRunQueue } from "./queue/bullmq-run-queue.js";
 import { createSeedreamClient } from "./seedream/client.js";
 import { describeModel } from "./seedream/models.js";
 import { modelOffers, resolveProvider } from "./seedream/providers.js";
@@ -28,6 +30,8 @@ export interface BotRuntime {
   /** Quota and usage counters, beside the store. */
   counters: CounterStore;
   handler: Handler;
+  /** The run queue every process shares, when STORE_URL is Redis (gateways add, workers take). */
+  queue?: RunQueue;
   close(): Promise<void>;
 }
 
@@ -117,6 +121,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     await Promise.allSettled([store.close(), counters.close()]);
     throw error;
   });
+  // On Redis the runs go through one BullMQ queue shared by every process.
+  const queue = isRedisUrl(config.store.url)
+    ? await openRunQueue({
+        url: config.store.url,
+        maxConcurrentRuns: config.limits.maxConcurrentRuns,
+        maxConcurrentRunsPerUser: config.limits.maxConcurrentRunsPerUser,
+        logger,
+      }).catch(async (error: unknown) => {
+        await Promise.allSettled([store.close(), counters.close(), budget?.close()]);
+        throw error;
+      })
+    : undefined;
   const handler = createHandler({
     generator,
     store,
@@ -128,15 +144,17 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     ...(options.recoverOnStart ? { recoverOnStart: true } : {}),
     ...(budget ? { imageBudget: budget.budget } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(queue ? { queue } : {}),
   });
   return {
     config,
     store,
     counters,
     handler,
+    ...(queue ? { queue } : {}),
     async close() {
+      await queue?.close();
       await Promise.allSettled([store.close(), counters.close(), generator.close?.(), budget?.close()]);
-      await Promise.allSettled([store.close(), generator.close?.(), budget?.close()]);
     },
   };
 }

@@ -2,18 +2,26 @@ import { randomUUID } from "node:crypto";
 import type { ImageGenerator } from "../seedream/types.js";
 import { SETTINGS_CLEARED, settingsSaved, settingsShown } from "./cost-messages.js";
 import { type CounterStore, MemoryCounters } from "./counters.js";
-import { InterruptedError, ReferenceImageError } from "./errors.js";
+import { InterruptedError, QueueFullError, ReferenceImageError, UserQueueFullError } from "./errors.js";
 import { type FollowUpCommand, readFollowUp } from "./follow-ups.js";
 import { type GenerationParams, parseCommand, type SettingsCommand, type UserSettings } from "./grammar.js";
 import type { ImageBudget } from "./image-budget.js";
 import { RunLimiter } from "./limits.js";
-import { cancelReply, errorSentence, resumedStatus } from "./messages.js";
+import {
+  cancelReply,
+  errorSentence,
+  QUEUED_STATUS,
+  queueFullSentence,
+  resumedStatus,
+  userQueueFullSentence,
+  waitingStatus,
+} from "./messages.js";
 import { noObserver, type RunObserver, runOutcome } from "./observer.js";
 import { createPolicy } from "./policy.js";
 import type { Attachment, FollowUp, IncomingRequest, OutputThread, PlatformRestorer } from "./ports.js";
 import { createProcessLease, type ProcessLease } from "./process-lease.js";
 import { type CostSettings, Quotas, type Requester, type Reservation } from "./quotas.js";
-import { type RecoverySummary, recoverRuns } from "./recovery.js";
+import { type RecoverySummary, recoverRuns, reviveRun } from "./recovery.js";
 import {
   checkRequest,
   execute,
@@ -25,6 +33,7 @@ import {
   type RunTracker,
   rejectRequest,
 } from "./request-run.js";
+import type { QueuedRun, RunQueue, RunVerdict, WorkOptions } from "./run-queue.js";
 import type { ReferenceDescriptor, ThreadAddress } from "./run-record.js";
 import { type Clock, type Logger, realSleep, type Sleep, silentLogger, systemClock } from "./runtime.js";
 import type { CoreSettings } from "./settings.js";
@@ -63,7 +72,24 @@ export interface HandlerDeps {
   imageBudget?: ImageBudget;
   /** Metrics and the audit line (default: none). */
   observer?: RunObserver;
+  /**
+   * The run queue shared by every process (STORE_URL=redis://): accepted runs are handed to it
+   * and `work` takes them from it. Without one, runs wait and run in this process.
+   */
+  queue?: RunQueue;
 }
+
+/** How a gateway tells the positions of the runs it handed to the queue. */
+export const HAND_OFF_DEFAULTS = {
+  /** How often the line is read while this process has runs waiting in it. */
+  positionPollMs: 2_500,
+  /** Least time between two position updates of one run. */
+  positionIntervalMs: 5_000,
+  /** How often a run going on reads its record (a Cancel from another process stops it). */
+  watchRecordMs: 2_000,
+  /** A run whose old process may still be alive is looked at again after this long. */
+  ownerAliveRetryMs: 5_000,
+} as const satisfies Record<string, number>;
 
 export type { HandleOutcome, HandleResult } from "./request-run.js";
 
@@ -157,6 +183,11 @@ export interface Handler {
    */
   recover(restorers: readonly PlatformRestorer[]): Promise<RecoverySummary>;
   /**
+   * Starts taking runs from the shared queue (roles `all` and `worker` on Redis), at most
+   * `concurrency` at once here, in threads `restorers` rebuild. Resolves once taking.
+   */
+  work(restorers: readonly PlatformRestorer[], options: WorkOptions): Promise<void>;
+  /**
    * SIGTERM/SIGINT: new runs are recorded and left waiting for the next process, waiting ones
    * stay waiting, running ones get `graceMs` to finish and are then interrupted (the next
    * process continues them). Resolves once nothing is in flight.
@@ -181,7 +212,10 @@ export function createHandler(deps: HandlerDeps): Handler {
   const { generator, store, settings } = deps;
   const logger = deps.logger ?? silentLogger;
   const statusTimers = deps.statusTimers ?? systemStatusTimers;
-  const limiter = new RunLimiter(settings.limits, statusTimers);
+  const queue = deps.queue;
+  // With a shared queue the queue's limits hold across processes; this one only tracks (and
+  // cancels) the runs this process works on.
+  const limiter = new RunLimiter(queue ? UNLIMITED : settings.limits, statusTimers);
   const clock = deps.clock ?? systemClock;
   const quotas = new Quotas(
     deps.counters ?? new MemoryCounters(clock),
@@ -195,7 +229,9 @@ export function createHandler(deps: HandlerDeps): Handler {
   const closed = new Set<string>();
   let closedAll = false;
   let draining = false;
-  const lease = deps.lease ?? createProcessLease(store, logger);
+  // Across processes a dead worker's runs are taken over sooner: its heartbeat goes stale in 15 s.
+  const lease =
+    deps.lease ?? createProcessLease(store, logger, queue ? { heartbeatMs: 5_000, staleMs: 15_000 } : {});
   const observer = deps.observer ?? noObserver;
   observer.watchLoad(() => ({ queued: limiter.waitingCount, running: limiter.runningCount }));
   let markRecovered = () => {};
@@ -220,7 +256,23 @@ export function createHandler(deps: HandlerDeps): Handler {
     active: new Map(),
     ...(deps.imageBudget ? { imageBudget: deps.imageBudget } : {}),
     observer,
+    ...(queue
+      ? {
+          handOff: (record, thread, log, tracker) => handOff(queue, record, thread, log, tracker),
+          watchRecordMs: HAND_OFF_DEFAULTS.watchRecordMs,
+        }
+      : {}),
   };
+  /** Platforms' restorers, by name (given to `recover` and `work`). */
+  const restorers = new Map<string, PlatformRestorer>();
+  const learn = (given: readonly PlatformRestorer[]) => {
+    for (const restorer of given) restorers.set(restorer.platform, restorer);
+  };
+  let working = false;
+  /** Runs this process handed to the queue that have not started yet: their positions are told from here. */
+  const handedOff = new Map<string, { told?: number; toldAt: number }>();
+  let positionTimer: NodeJS.Timeout | undefined;
+  let polling = false;
 
   async function cancel(platform: string, userId: string): Promise<number> {
     let count = limiter.cancel(userKey(platform, userId));
@@ -277,6 +329,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       return { outcome: "rejected" };
     }
     const plan = planFor(command.params);
+    tracker.reservation = decision.reservation;
     return spending(decision.reservation, log, () =>
       generate(runDeps, request, thread, command.params, plan, log, tracker, command.sources),
     );
@@ -306,6 +359,170 @@ export function createHandler(deps: HandlerDeps): Handler {
     if (result?.run !== undefined) return result.run.delivered;
     if (result?.runId === undefined) return 0;
     return (await store.getRun(result.runId))?.images.length ?? 0;
+  }
+
+  /**
+   * A recorded run to the shared queue: refused if the line is full (or the user has too many
+   * waiting), else its status shown and its address recorded first (the worker edits that
+   * message), then queued. The quota reservation travels in the record.
+   */
+  async function handOff(
+    runQueue: RunQueue,
+    record: RunRecord,
+    thread: OutputThread,
+    log: Logger,
+    tracker: RunTracker,
+  ): Promise<HandleResult> {
+    const { runId } = record;
+    try {
+      const waiting = await runQueue.length();
+      if (waiting >= settings.limits.maxQueueLength) throw new QueueFullError(queueFullSentence(waiting));
+      if (waiting >= settings.limits.maxQueuedPerUser) {
+        const mine = (await store.unfinishedRuns()).filter(
+          (run) =>
+            run.state === "waiting" &&
+            run.runId !== runId &&
+            run.platform === record.platform &&
+            run.userId === record.userId,
+        ).length;
+        if (mine >= settings.limits.maxQueuedPerUser)
+          throw new UserQueueFullError(userQueueFullSentence(mine));
+      }
+      await thread.updateStatus(QUEUED_STATUS);
+      await tracker.flushStatus?.();
+      await runQueue.add({ runId, platform: record.platform, userId: record.userId });
+    } catch (error) {
+      await store.moveRun(runId, "failed", { reason: "could not be queued" }).catch(() => {});
+      await settleHandedOver(record, 0, undefined, log);
+      const result = await rejectRequest(error, thread, log, {
+        privately: error instanceof UserQueueFullError,
+      });
+      return { ...result, runId };
+    }
+    log.info("run queued", { runId });
+    handedOff.set(runId, { toldAt: Number.NEGATIVE_INFINITY });
+    positionTimer ??= setInterval(() => void tellPositions(runQueue), HAND_OFF_DEFAULTS.positionPollMs);
+    positionTimer.unref();
+    return { outcome: "queued", runId };
+  }
+
+  /**
+   * One read of the line for every run handed off from here: each waiting run whose position
+   * changed is told, at most once per `positionIntervalMs`; runs that started are forgotten.
+   */
+  async function tellPositions(runQueue: RunQueue): Promise<void> {
+    if (polling) return;
+    polling = true;
+    try {
+      const positions = await runQueue.positions();
+      const now = clock.now();
+      for (const [runId, told] of handedOff) {
+        const position = positions.get(runId);
+        if (
+          position !== undefined &&
+          (position === told.told || now - told.toldAt < HAND_OFF_DEFAULTS.positionIntervalMs)
+        )
+          continue;
+        const record = await store.getRun(runId);
+        if (record?.state !== "waiting" || record.address === undefined) {
+          handedOff.delete(runId);
+          continue;
+        }
+        const restorer = restorers.get(record.platform);
+        if (position === undefined || restorer === undefined) continue;
+        told.told = position;
+        told.toldAt = now;
+        await restorer
+          .thread(record.address)
+          .updateStatus(waitingStatus(position))
+          .catch((error: unknown) =>
+            logger.warn("could not tell a queued run its position", { runId, error }),
+          );
+      }
+    } catch (error) {
+      logger.warn("could not read the run queue's line", { error });
+    } finally {
+      polling = false;
+      if (handedOff.size === 0 && positionTimer !== undefined) {
+        clearInterval(positionTimer);
+        positionTimer = undefined;
+      }
+    }
+  }
+
+  /** Settles a handed-off run's quota reservation, once whichever process gets there. */
+  async function settleHandedOver(
+    record: RunRecord,
+    delivered: number,
+    model: string | undefined,
+    log: Logger,
+  ): Promise<void> {
+    if (record.reserved === undefined) return;
+    try {
+      if (await store.seen(`quota-settled:${record.runId}`)) return;
+      await quotas.settleTicket(ownerOf(record), record.reserved, delivered, model ?? record.params.model);
+    } catch (error) {
+      log.error("could not update the quota counters", { error });
+    }
+  }
+
+  /** A run a worker took from the queue: rebuilt, revived if its old process died, and run. */
+  async function processQueued(queued: QueuedRun): Promise<RunVerdict> {
+    const log = logger.child({ platform: queued.platform, user: queued.userId, runId: queued.runId });
+    try {
+      if (draining) return { kind: "handBack" };
+      const record = await store.getRun(queued.runId);
+      if (record === undefined) return { kind: "done" };
+      if (record.finishedAt !== undefined) {
+        // Cancelled while it waited, or its worker died after it ended: its quota is settled now.
+        await settleHandedOver(record, record.images.length, undefined, log);
+        return { kind: "done" };
+      }
+      const restorer = restorers.get(record.platform);
+      if (restorer === undefined) {
+        log.error(`no ${record.platform} here to run this queued run on; leaving it to another worker`);
+        return { kind: "later", delayMs: 10_000 };
+      }
+      const revival = await reviveRun(record, restorer, { store, lease, logger: log });
+      if (revival.kind === "left") return { kind: "later", delayMs: HAND_OFF_DEFAULTS.ownerAliveRetryMs };
+      if (revival.kind === "ended") {
+        await settleHandedOver(revival.run, revival.run.images.length, undefined, log);
+        return { kind: "done" };
+      }
+      const result = await runHere(revival.run, restorer, revival.continued);
+      return result.outcome === "interrupted" || result.outcome === "queued"
+        ? { kind: "handBack" }
+        : { kind: "done" };
+    } catch (error) {
+      // The store is unavailable, say: the run stays recorded and is looked at again.
+      log.error("could not take a queued run", { error });
+      return { kind: "later", delayMs: HAND_OFF_DEFAULTS.ownerAliveRetryMs };
+    }
+  }
+
+  /** Runs a recorded run in this process, in the thread its platform rebuilds, tracked for drains. */
+  function runHere(record: RunRecord, restorer: PlatformRestorer, resumed: boolean): Promise<HandleResult> {
+    const task: Task = { platform: record.platform, userKey: userKey(record.platform, record.userId) };
+    const log = logger.child({ platform: record.platform, user: record.userId });
+    const rebuilt = restorer.thread(record.address as ThreadAddress);
+    const thread = resumed ? resumedThread(rebuilt) : rebuilt;
+    const sources = record.references.map((reference) => restoreReference(reference, restorer, store));
+    const before = record.images.length;
+    return track(task, () =>
+      answering(thread, log, { runId: record.runId }, async (output) => {
+        const result = await execute(runDeps, record, sources, output, log, resumed ? { resumed: true } : {});
+        if (result.outcome === "interrupted" || result.outcome === "queued") return result;
+        const count = await delivered(result).catch(() => before);
+        const model = result.model ?? record.params.model;
+        if (record.reserved !== undefined) await settleHandedOver(record, count, model, log);
+        // The old process counted what it delivered; this one counts the rest.
+        else
+          await quotas
+            .count(ownerOf(record), count - before, model)
+            .catch((error: unknown) => log.error("could not update the quota counters", { error }));
+        return result;
+      }),
+    );
   }
 
   function read(request: IncomingRequest, user?: UserSettings): Reading {
@@ -406,6 +623,7 @@ export function createHandler(deps: HandlerDeps): Handler {
           return answer(request, thread, admission.reading, log, tracker);
         }
         const { params, plan } = admission.reading;
+        if (reservation !== undefined) tracker.reservation = reservation;
         return spending(reservation, log, () =>
           generate(runDeps, request, thread, params, plan, log, tracker),
         );
@@ -443,6 +661,10 @@ export function createHandler(deps: HandlerDeps): Handler {
       statusTimers,
       (error) => log.warn("could not update the status message", { error }),
     );
+    tracker.flushStatus = async () => {
+      await status.flush();
+      await keepAddress();
+    };
     try {
       return await work(throttled(thread, status));
     } catch (error) {
@@ -532,23 +754,7 @@ export function createHandler(deps: HandlerDeps): Handler {
 
   /** A run recorded earlier, lined up again at once (see `execute`), in its rebuilt thread. */
   function resume(record: RunRecord, restorer: PlatformRestorer): void {
-    const task: Task = { platform: record.platform, userKey: userKey(record.platform, record.userId) };
-    const log = logger.child({ platform: record.platform, user: record.userId });
-    const thread = resumedThread(restorer.thread(record.address as ThreadAddress));
-    const sources = record.references.map((reference) => restoreReference(reference, restorer, store));
-    const who: Requester = { platform: record.platform, userId: record.userId };
-    if (record.teamId !== undefined) who.teamId = record.teamId;
-    const before = record.images.length;
-    void track(task, () =>
-      answering(thread, log, { runId: record.runId }, async (output) => {
-        const result = await execute(runDeps, record, sources, output, log, { resumed: true });
-        // The old process counted what it delivered; this one counts the rest.
-        await delivered(result)
-          .then((count) => quotas.count(who, count - before, result.model ?? record.params.model))
-          .catch((error: unknown) => log.error("could not update the quota counters", { error }));
-        return result;
-      }),
-    );
+    void runHere(record, restorer, true);
   }
 
   function submit(
@@ -575,13 +781,15 @@ export function createHandler(deps: HandlerDeps): Handler {
     }
   }
 
-  async function recover(restorers: readonly PlatformRestorer[]): Promise<RecoverySummary> {
+  async function recover(given: readonly PlatformRestorer[]): Promise<RecoverySummary> {
+    learn(given);
     try {
       await lease.start();
+      if (queue) return await requeue(queue);
       const summary = await recoverRuns({
         store,
         lease,
-        restorers: new Map(restorers.map((restorer) => [restorer.platform, restorer])),
+        restorers: new Map(given.map((restorer) => [restorer.platform, restorer])),
         logger,
         resume,
       });
@@ -590,6 +798,35 @@ export function createHandler(deps: HandlerDeps): Handler {
     } finally {
       markRecovered();
     }
+  }
+
+  /**
+   * Start-up with a shared queue: every unfinished run not running is queued again (a no-op for
+   * those still queued), so none is lost between its record and its queue entry. Runs left
+   * running by a dead process come back through the queue's stalled-job checks.
+   */
+  async function requeue(runQueue: RunQueue): Promise<RecoverySummary> {
+    const summary: RecoverySummary = { waiting: 0, continued: 0, givenUp: 0, left: 0 };
+    for (const run of await store.unfinishedRuns()) {
+      if (run.state === "running" || run.address === undefined) {
+        summary.left++;
+        continue;
+      }
+      await runQueue.add({ runId: run.runId, platform: run.platform, userId: run.userId });
+      if (run.state === "waiting") summary.waiting++;
+      else summary.continued++;
+    }
+    logger.info("queued runs checked", { ...summary });
+    return summary;
+  }
+
+  async function work(given: readonly PlatformRestorer[], options: WorkOptions): Promise<void> {
+    if (queue === undefined) throw new Error("work() needs a shared run queue (STORE_URL=redis://)");
+    learn(given);
+    if (working) return;
+    working = true;
+    await queue.work(processQueued, options);
+    logger.info("taking runs from the queue", { concurrency: options.concurrency });
   }
 
   async function drain(graceMs: number): Promise<void> {
@@ -602,8 +839,11 @@ export function createHandler(deps: HandlerDeps): Handler {
     limiter.closeLine(() => new InterruptedError());
     const interrupt = setTimeout(() => limiter.abortRunning(() => new InterruptedError()), graceMs);
     try {
-      await idle();
+      // The queue hands this process no more runs; those it works on end (or are interrupted
+      // at the grace and handed back for another worker).
+      await Promise.all([working ? queue?.stopWorking() : undefined, idle()]);
     } finally {
+      clearInterval(positionTimer);
       clearTimeout(interrupt);
       lease.stop();
     }
@@ -616,6 +856,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     cancel,
     cancelRun,
     recover,
+    work,
     drain,
     idle,
     async shutdown(platform) {
@@ -687,6 +928,20 @@ const NO_QUOTAS: CostSettings = {
   pricePerImage: undefined,
   adminUserIds: [],
 };
+
+/** A run without limits of its own: the shared queue enforces them across processes. */
+const UNLIMITED = {
+  maxConcurrentRuns: Number.POSITIVE_INFINITY,
+  maxConcurrentRunsPerUser: Number.POSITIVE_INFINITY,
+  maxQueueLength: Number.POSITIVE_INFINITY,
+  maxQueuedPerUser: Number.POSITIVE_INFINITY,
+} as const;
+
+function ownerOf(record: RunRecord): Requester {
+  const who: Requester = { platform: record.platform, userId: record.userId };
+  if (record.teamId !== undefined) who.teamId = record.teamId;
+  return who;
+}
 
 function requester(request: IncomingRequest): Requester {
   const who: Requester = { platform: request.platform, userId: request.user.id };

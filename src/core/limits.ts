@@ -1,5 +1,5 @@
 import { CancelledError, QueueFullError, UserQueueFullError } from "./errors.js";
-import { userQueueFullSentence } from "./messages.js";
+import { queueFullSentence, userQueueFullSentence } from "./messages.js";
 import { type StatusTimers, systemStatusTimers } from "./status-throttle.js";
 
 /**
@@ -95,11 +95,7 @@ export class RunLimiter {
       return Promise.reject(new UserQueueFullError(userQueueFullSentence(mine)));
     }
     if (!options.resumed && this.waiting.length >= this.limits.maxQueueLength) {
-      return Promise.reject(
-        new QueueFullError(
-          `The bot is busy: ${this.waiting.length} request${this.waiting.length === 1 ? " is" : "s are"} already waiting. Please try again in a few minutes.`,
-        ),
-      );
+      return Promise.reject(new QueueFullError(queueFullSentence(this.waiting.length)));
     }
     return new Promise<RunTicket>((resolve, reject) => {
       entry.start = resolve;

@@ -59,6 +59,13 @@ export function waitingStatus(position: number): string {
     : `Waiting for a free slot: you are number ${position} in line.`;
 }
 
+/** A run handed to the shared queue, before a worker takes it (or its place in line is known). */
+export const QUEUED_STATUS = "Queued: starting as soon as a worker is free.";
+
+export function queueFullSentence(waiting: number): string {
+  return `The bot is busy: ${waiting} request${waiting === 1 ? " is" : "s are"} already waiting. Please try again in a few minutes.`;
+}
+
 export function userQueueFullSentence(waiting: number): string {
   return `You already have ${waiting} request${waiting === 1 ? "" : "s"} waiting; this one was not queued. Send it again once one of them has started (\`cancel\` drops them all).`;
 }

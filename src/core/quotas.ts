@@ -35,6 +35,17 @@ export interface Requester {
 export interface Reservation {
   /** Ends the reservation: `delivered` images of `model` count, the rest is given back. Once. */
   settle(delivered: number, model: string | undefined): Promise<void>;
+  /**
+   * Hands the reservation over as plain data (kept in the run's record) to whichever process
+   * finishes the run, which settles it with `Quotas.settleTicket`; `settle` then does nothing.
+   */
+  handOver(): ReservationTicket;
+}
+
+/** A reservation in transit: `images` reserved at `at` (whose day and month it counts in). */
+export interface ReservationTicket {
+  images: number;
+  at: number;
 }
 
 export type QuotaDecision = { granted: true; reservation: Reservation } | { granted: false; message: string };
@@ -108,15 +119,37 @@ export class Quotas {
         settle: async (delivered, model) => {
           if (settled) return;
           settled = true;
-          const unused = Math.max(0, n - delivered);
-          if (unused > 0) {
-            await this.counters.add(day, -unused, DAY_TTL_MS);
-            await this.counters.add(month, -unused, MONTH_TTL_MS);
-          }
-          if (delivered > 0) await this.addCost(who, groups, delivered, model);
+          await this.settleTicket(who, { images: n, at: now }, delivered, model);
+        },
+        handOver: () => {
+          settled = true;
+          return { images: n, at: now };
         },
       },
     };
+  }
+
+  /** Settles a reservation handed over (see `Reservation.handOver`), in the day and month it was made. */
+  async settleTicket(
+    who: Requester,
+    ticket: ReservationTicket,
+    delivered: number,
+    model: string | undefined,
+  ): Promise<void> {
+    const groups = groupsFor(who, periodAt(ticket.at, this.settings.timeZone));
+    const user = userField(who.userId);
+    const day: CounterRef[] = [{ group: groups.dayUser, field: user }];
+    const month: CounterRef[] = [{ group: groups.monthUser, field: user }];
+    if (groups.dayTeam !== undefined && groups.monthTeam !== undefined) {
+      day.push({ group: groups.dayTeam, field: "total" }, { group: groups.dayTeam, field: user });
+      month.push({ group: groups.monthTeam, field: "total" }, { group: groups.monthTeam, field: user });
+    }
+    const unused = Math.max(0, ticket.images - delivered);
+    if (unused > 0) {
+      await this.counters.add(day, -unused, DAY_TTL_MS);
+      await this.counters.add(month, -unused, MONTH_TTL_MS);
+    }
+    if (delivered > 0) await this.addCost(who, groups, delivered, model);
   }
 
   /**

@@ -23,6 +23,7 @@ import {
 } from "./messages.js";
 import type { ImageOutcome, RunObserver, RunOutcome } from "./observer.js";
 import type { Attachment, IncomingRequest, OutputThread } from "./ports.js";
+import type { Reservation } from "./quotas.js";
 import { prepareReferences, referenceRulesFor, selectReferenceSources } from "./references.js";
 import { type RunResult, runGeneration } from "./run.js";
 import { missingIndexes, type ReferenceDescriptor, type RunState } from "./run-record.js";
@@ -85,6 +86,16 @@ export interface GenerateDeps {
   imageBudget?: ImageBudget;
   /** Metrics and the audit line. */
   observer: RunObserver;
+  /**
+   * With a shared run queue (STORE_URL=redis://): hands a recorded run to it instead of running
+   * it here; any worker then takes it. Absent in the embedded bot.
+   */
+  handOff?(record: RunRecord, thread: OutputThread, log: Logger, tracker: RunTracker): Promise<HandleResult>;
+  /**
+   * How often a running run reads its own record, to stop soon after it is cancelled from
+   * another process (it also looks after each image). Absent: after each image only.
+   */
+  watchRecordMs?: number;
 }
 
 export interface ActiveRun {
@@ -97,6 +108,10 @@ export interface ActiveRun {
 /** Filled in as a request becomes a run (the handler keeps the run's address up to date). */
 export interface RunTracker {
   runId?: string;
+  /** The request's quota reservation, when it has one (a hand-off carries it in the record). */
+  reservation?: Reservation;
+  /** Shows the latest status now and records where it is (a hand-off's worker edits it next). */
+  flushStatus?(): Promise<void>;
 }
 
 /** The API request a command asks for, before its references are known. */
@@ -176,6 +191,10 @@ export async function generate(
       prompt: params.prompt,
       params: runParamsOf(checked, params),
       createdAt: clock.now(),
+      // Whoever finishes a handed-off run settles its quota reservation.
+      ...(deps.handOff && resumable && tracker.reservation
+        ? { reserved: tracker.reservation.handOver() }
+        : {}),
       ...(resumable
         ? { address, references: references as ReferenceDescriptor[] }
         : // Not resumable, but Again still reuses what it can (an empty locator: no way back).
@@ -185,6 +204,7 @@ export async function generate(
     return rejectRequest(error, thread, log, { privately: false });
   }
   tracker.runId = runId;
+  if (deps.handOff && resumable) return deps.handOff(record, thread, log, tracker);
   if (deps.draining()) {
     // The next process starts it; one that cannot be picked up again is refused instead.
     if (resumable) {
@@ -275,10 +295,22 @@ export async function execute(
       abort: () => own.abort(new CancelledError()),
     });
     thread.cancellable?.(runId);
+    let watch: NodeJS.Timeout | undefined;
     try {
       if (deps.stopping(record.platform)) throw new CancelledError();
       const running = await store.moveRun(runId, "running", { owner: deps.owner });
       if (running === undefined) throw new CancelledError(); // cancelled through the store meanwhile
+      if (deps.watchRecordMs !== undefined) {
+        watch = setInterval(() => {
+          store.getRun(runId).then(
+            (now) => {
+              if (now?.state === "cancelled") own.abort(new CancelledError());
+            },
+            () => {},
+          );
+        }, deps.watchRecordMs);
+        watch.unref();
+      }
       if (sources.length > 0) {
         await status(preparingStatus(sources.length));
         try {
@@ -354,6 +386,7 @@ export async function execute(
       await settle(error instanceof CancelledError ? "cancelled" : "failed", errorCode(error));
       throw error;
     } finally {
+      clearInterval(watch);
       deps.local.delete(runId);
       deps.active.delete(runId);
       thread.cancellable?.(undefined);

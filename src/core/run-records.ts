@@ -1,4 +1,5 @@
 import type { StoredImageRef } from "./ports.js";
+import type { ReservationTicket } from "./quotas.js";
 import {
   canMove,
   isTerminal,
@@ -68,6 +69,8 @@ export interface RunRecord {
   resumed?: boolean;
   /** Why it failed or was interrupted, for operators (never shown to users as is). */
   reason?: string;
+  /** The quota reservation of a run handed to the shared queue: settled by whoever finishes it. */
+  reserved?: ReservationTicket;
 }
 
 /** What a new request records; the store fills in state, queue order and bookkeeping. */
