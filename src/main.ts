@@ -118,7 +118,10 @@ export async function main(
     throw error;
   }
   // Runs an earlier process left unfinished: told, continued, lined up again before new ones.
-  await runtime.handler.recover(platforms.flatMap((p) => (p.restorer ? [p.restorer] : [])));
+  const restorers = platforms.flatMap((p) => (p.restorer ? [p.restorer] : []));
+  await runtime.handler.recover(restorers);
+  // On Redis this process also works on the shared queue's runs.
+  if (runtime.queue) await runtime.handler.work(restorers, { concurrency: 4 });
   logger.info(
     `seedream-bot running (${config.seedream.provider}); /livez, /readyz and /metrics on ${config.host}:${config.port}`,
   );

@@ -243,10 +243,14 @@ export class AddressedTarget implements ReplyTarget {
   async finish(): Promise<void> {}
 
   #sendable(): Promise<SendableChannels> {
-    this.#channel ??= this.client.channels.fetch(this.where.channel).then((channel) => {
-      if (!channel?.isSendable()) throw new Error(`channel ${this.where.channel} cannot be posted in`);
-      return channel;
-    });
+    // A run may be taken from the shared queue by a process whose shards do not hold this
+    // channel's guild: the channel is still fetched (over REST) and posted in.
+    this.#channel ??= this.client.channels
+      .fetch(this.where.channel, { allowUnknownGuild: true })
+      .then((channel) => {
+        if (!channel?.isSendable()) throw new Error(`channel ${this.where.channel} cannot be posted in`);
+        return channel;
+      });
     return this.#channel;
   }
 }
