@@ -2,6 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { Agent, type Dispatcher } from "undici";
 import { errorFromApi, plausibleRequestId, seedreamError } from "./error-mapping.js";
 import { SeedreamError } from "./errors.js";
+import { BASE64_FIELD } from "./event-json.js";
 import { eventsFromJson, eventsFromSse, type TranslateContext } from "./events.js";
 import { fanOut } from "./fan-out.js";
 import {
@@ -229,7 +230,7 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
       yield* eventsFromJson((await readAll(sniffed.chunks)).toString("utf8"), context);
     } else if (sniffed.kind === "sse") {
       try {
-        yield* eventsFromSse(decodeSse(sniffed.chunks), context);
+        yield* eventsFromSse(decodeSse(sniffed.chunks, { liftBase64Field: BASE64_FIELD }), context);
       } catch (error) {
         // A connection that breaks mid-stream is a stream that ended early, like a clean close
         // before `completed`; our own timeout, a cancel and the API's errors stay what they are.

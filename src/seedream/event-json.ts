@@ -1,12 +1,15 @@
 /**
  * JSON.parse for one SSE event that may carry a multi-MB `b64_json`, without the full-size
- * JSON string value: the base64 is sliced out of the event's text (a V8 slice shares the
- * parent's characters) and decoded straight into a Buffer; only the small rest of the event
- * goes through JSON.parse. With JSON.parse, each 4K image would pass through one more string
- * of its base64's size before it became bytes.
+ * JSON string value. Usually the SSE decoder has lifted the base64 out of the bytes already
+ * (sse-lift.ts) and only checks remain here; otherwise the base64 is sliced out of the event's
+ * text (a V8 slice shares the parent's characters) and decoded straight into a Buffer. Either
+ * way only the small rest of the event goes through JSON.parse. With JSON.parse, each 4K image
+ * would pass through one more string of its base64's size before it became bytes.
  */
 
-const KEY = '"b64_json"';
+/** The field that carries an image as base64 (`response_format: b64_json`). */
+export const BASE64_FIELD = "b64_json";
+const KEY = JSON.stringify(BASE64_FIELD);
 /** Plain base64 (standard or URL-safe, as Buffer.from accepts): no escapes, no whitespace. */
 const PLAIN_BASE64 = /^[A-Za-z0-9+/=_-]*$/;
 
@@ -51,7 +54,8 @@ function findValue(text: string): { start: number; end: number } | undefined {
  * parsed with that value emptied, holding it as its top-level `b64_json`. Linear in the text:
  * two indexOf scans, one regex test, one small JSON.parse. Throws what JSON.parse throws.
  */
-export function parseEventJson(text: string): ParsedEvent {
+export function parseEventJson(text: string, lifted?: Buffer): ParsedEvent {
+  if (lifted) return withLifted(text, lifted);
   const span = findValue(text);
   if (span && span.end > span.start) {
     const base64 = text.slice(span.start, span.end);
@@ -73,4 +77,39 @@ export function parseEventJson(text: string): ParsedEvent {
     }
   }
   return { json: JSON.parse(text), bytes: undefined };
+}
+
+/** `text` with `lifted`'s base64 put back as the value of its first `"b64_json"`. */
+function putBack(text: string, lifted: Buffer): string {
+  const key = text.indexOf(KEY);
+  const quote = key === -1 ? -1 : skipSpace(text, skipSpace(text, key + KEY.length) + 1);
+  if (text.charCodeAt(quote) !== 0x22 /* " */) return text;
+  return `${text.slice(0, quote + 1)}${lifted.toString("base64")}${text.slice(quote + 1)}`;
+}
+
+/**
+ * The SSE decoder lifted the base64 of the event's first `"b64_json"` (its value is `""` in
+ * `text`). The same checks as the slice path decide whether that is the value JSON.parse would
+ * give: the only such key, at the top level. If not (a duplicate, a nested one), the value is
+ * put back and the event parsed as if nothing had been lifted.
+ */
+function withLifted(text: string, lifted: Buffer): ParsedEvent {
+  const key = text.indexOf(KEY);
+  if (key !== -1 && text.indexOf(KEY, key + 1) === -1) {
+    let rest: unknown;
+    try {
+      rest = JSON.parse(text);
+    } catch {
+      rest = undefined;
+    }
+    if (
+      typeof rest === "object" &&
+      rest !== null &&
+      !Array.isArray(rest) &&
+      (rest as Record<string, unknown>).b64_json === ""
+    ) {
+      return { json: rest, bytes: lifted };
+    }
+  }
+  return parseEventJson(putBack(text, lifted));
 }

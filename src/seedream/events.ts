@@ -111,8 +111,9 @@ export async function* eventsFromSse(
       yield { type: "completed", usage: usageOf(undefined, succeeded) };
       return;
     }
-    // The base64 is decoded straight from the event's text (see event-json.ts), not via a string.
-    const { json, bytes } = parseJson(message.data, context, parseEventJson);
+    // The base64 was lifted out of the bytes, or is decoded straight from the event's text
+    // (see sse-lift.ts, event-json.ts), not via a string of its own.
+    const { json, bytes } = parseJson(message.data, context, (text) => parseEventJson(text, message.lifted));
     const parsed = wireStreamEventSchema.safeParse(json);
     if (!parsed.success) throw protocolError("an event of an unexpected shape", context, parsed.error);
     const event = parsed.data;

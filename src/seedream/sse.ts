@@ -1,10 +1,15 @@
 import { createParser, type EventSourceMessage, type ParseError } from "eventsource-parser";
-import { seedreamError } from "./error-mapping.js";
+import { Base64Lift, eventTooLarge } from "./sse-lift.js";
 
 /** One Server-Sent Event: `event` is the `event:` line, when there was one. */
 export interface SseMessage {
   event: string | undefined;
   data: string;
+  /**
+   * With `liftBase64Field`: that field's value, decoded, when it was lifted out of this event;
+   * `data` then holds the field with an empty string value (`"b64_json":""`) in its place.
+   */
+  lifted?: Buffer;
 }
 
 export const SSE_DEFAULTS = {
@@ -19,6 +24,11 @@ export interface DecodeSseOptions {
   /** Called for `: comment` lines (servers use them as keep-alives). */
   onComment?: (comment: string) => void;
   maxEventChars?: number;
+  /**
+   * A JSON string field of the events' data that holds base64 (Seedream's `b64_json`): decoded
+   * straight from the bytes into `lifted`, never held as text (sse-lift.ts says when and why).
+   */
+  liftBase64Field?: string;
 }
 
 const CR = 13;
@@ -31,7 +41,8 @@ const LF = 10;
  * A 4K image arrives as several MB of base64 on one `data:` line, split over hundreds of network
  * chunks. eventsource-parser keeps an unfinished line as a list of fragments and joins them once,
  * when the line ends, so this stays linear in the line's length (bench/RESULTS.md: our own line
- * buffer in front of it was no faster, and is gone).
+ * buffer in front of it was no faster, and is gone). With `liftBase64Field`, that line's base64
+ * does not reach the parser at all.
  */
 export async function* decodeSse(
   chunks: AsyncIterable<Uint8Array | string>,
@@ -40,8 +51,12 @@ export async function* decodeSse(
   const maxEventChars = options.maxEventChars ?? SSE_DEFAULTS.maxEventChars;
   const ready: SseMessage[] = [];
   let overflow = false;
+  let lift: Base64Lift | undefined;
   const parser = createParser({
-    onEvent: (message: EventSourceMessage) => ready.push({ event: message.event, data: message.data }),
+    onEvent: (message: EventSourceMessage) => {
+      const lifted = lift?.take();
+      ready.push({ event: message.event, data: message.data, ...(lifted ? { lifted } : {}) });
+    },
     onComment: options.onComment,
     onError: (error: ParseError) => {
       overflow ||= error.type === "max-buffer-size-exceeded";
@@ -54,15 +69,18 @@ export async function* decodeSse(
     if (text === "") return;
     parser.feed(text);
     last = text;
-    if (overflow) {
-      throw seedreamError(
-        "protocol",
-        `Seedream sent an event larger than ${Math.round(maxEventChars / 2 ** 20)} MiB; stopped reading it.`,
-      );
-    }
+    if (overflow) throw eventTooLarge(maxEventChars);
   };
+  if (options.liftBase64Field !== undefined) {
+    lift = new Base64Lift(
+      options.liftBase64Field,
+      { bytes: (bytes) => feed(decoder.decode(bytes, { stream: true })), text: feed },
+      maxEventChars,
+    );
+  }
   for await (const chunk of chunks) {
-    feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+    if (lift) lift.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+    else feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
     while (ready.length > 0) yield ready.shift() as SseMessage;
   }
   feed(decoder.decode());

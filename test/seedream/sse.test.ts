@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BASE64_FIELD } from "../../src/seedream/event-json.js";
 import { eventsFromSse } from "../../src/seedream/events.js";
 import { decodeSse, type SseMessage } from "../../src/seedream/sse.js";
 import type { GenerationEvent } from "../../src/seedream/types.js";
@@ -17,8 +18,9 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/** As the client decodes a stream: `b64_json` lifted out of the bytes (sse-lift.test.ts has the rest). */
 const events = (parts: Array<Uint8Array | string>) =>
-  collect(eventsFromSse(decodeSse(chunked(parts)), context));
+  collect(eventsFromSse(decodeSse(chunked(parts), { liftBase64Field: BASE64_FIELD }), context));
 const messages = (parts: Array<Uint8Array | string>) => collect(decodeSse(chunked(parts)));
 
 /** Images compared by content, so a split that corrupts one byte of base64 shows. */
