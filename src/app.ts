@@ -10,6 +10,7 @@ import type { Clock } from "./core/runtime.js";
 import type { CoreSettings } from "./core/settings.js";
 import type { StatusTimers } from "./core/status-throttle.js";
 import { type BotStore, openStore } from "./core/store.js";
+import { guardStore } from "./core/store-guard.js";
 import { isRedisUrl } from "./core/store-open.js";
 import { createDemoGenerator } from "./demo/demo-generator.js";
 import { type Logger, silentLogger } from "./logger.js";
@@ -122,13 +123,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     throw error;
   });
   // On Redis the runs go through one BullMQ queue shared by every process.
+  // Guarded like the store: a lost Redis reaches users as "the state store is unavailable".
   const queue = isRedisUrl(config.store.url)
     ? await openRunQueue({
         url: config.store.url,
         maxConcurrentRuns: config.limits.maxConcurrentRuns,
         maxConcurrentRunsPerUser: config.limits.maxConcurrentRunsPerUser,
         logger,
-      }).catch(async (error: unknown) => {
+      }).then(guardStore, async (error: unknown) => {
         await Promise.allSettled([store.close(), counters.close(), budget?.close()]);
         throw error;
       })

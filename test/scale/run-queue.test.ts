@@ -137,4 +137,73 @@ describeRedis("the shared run queue (BullMQ on Redis)", () => {
     const day = await gateway.counters.readGroup(`quota:day:${periodAt(Date.now(), "UTC").day}:test`);
     expect(day.get(`u:${request.user.id}`)).toBe(2);
   });
+
+  it("holds MAX_CONCURRENT_RUNS_PER_USER across workers, telling the waiting run its place", async () => {
+    queueName = "runs-per-user";
+    const limits = { MAX_CONCURRENT_RUNS_PER_USER: "1", MAX_CONCURRENT_RUNS: "10" };
+    const gateway = await start(limits);
+    const [one, two] = [await start(limits), await start(limits)];
+    await gateway.handler.recover([restorer]);
+    await one.handler.work([restorer], { concurrency: 2 });
+    await two.handler.work([restorer], { concurrency: 2 });
+    fake.queue({ images: [{ kind: "ok", gate: true }] }, { images: [{ kind: "ok" }] });
+    const request = incoming("a first heron");
+    const first = threadFor("C-user-1");
+    const second = threadFor("C-user-2");
+    expect((await gateway.handler.submit(request, first.thread)).outcome).toBe("queued");
+    await fake.reached(0);
+    const queued = await gateway.handler.submit({ ...request, text: "a second heron" }, second.thread);
+    expect(queued.outcome).toBe("queued");
+    // Four free slots across two workers, but the user's one slot is taken: the second waits, told so.
+    await second.thread.waitFor((event) => event.kind === "status" && event.text === waitingStatus(1));
+    expect(fake.requests).toHaveLength(1);
+    fake.releaseAll();
+    await second.thread.waitFor((event) => event.kind === "status" && /^Done/.test(event.text));
+    expect(fake.requests.map((r) => r.body?.prompt)).toEqual(["a first heron", "a second heron"]);
+    await Promise.all([one.handler.idle(), two.handler.idle()]);
+    expect(second.thread.images).toHaveLength(1);
+    expect(await gateway.store.getRun(queued.runId ?? "")).toMatchObject({ state: "done" });
+  });
+
+  it("a cancel at the gateway stops the run a worker is making", async () => {
+    queueName = "runs-cancel";
+    const gateway = await start();
+    const worker = await start();
+    await gateway.handler.recover([restorer]);
+    await worker.handler.work([restorer], { concurrency: 1 });
+    fake.setScenario({ images: [{ kind: "ok", gate: true }, { kind: "ok" }] });
+    const { thread } = threadFor("C-cancel");
+    const request = incoming("two slow owls --n 2");
+    const result = await gateway.handler.submit(request, thread);
+    await fake.reached(0);
+    expect(await gateway.handler.cancel(request.platform, request.user.id)).toBe(1);
+    // The worker notices within its record-watch interval and hangs up on Seedream.
+    expect(await fake.closed(0)).toBe("aborted");
+    await worker.handler.idle();
+    expect(thread.images).toEqual([]);
+    expect(await gateway.store.getRun(result.runId ?? "")).toMatchObject({ state: "cancelled" });
+  });
+
+  it("a worker that drains hands its interrupted run back; another continues it with the missing images", async () => {
+    queueName = "runs-drain";
+    const gateway = await start();
+    const leaving = await start();
+    await gateway.handler.recover([restorer]);
+    await leaving.handler.work([restorer], { concurrency: 1 });
+    fake.queue({ images: [{ kind: "ok" }, { kind: "ok", gate: true }] }, { images: [{ kind: "ok" }] });
+    const { thread } = threadFor("C-drain");
+    const result = await gateway.handler.submit(incoming("two cranes --n 2"), thread);
+    await thread.waitFor((event) => event.kind === "image");
+    await fake.reached(1);
+    const staying = await start();
+    await staying.handler.work([restorer], { concurrency: 1 });
+    await leaving.handler.drain(50);
+    await thread.waitFor((event) => event.kind === "status" && /^Done/.test(event.text));
+    await staying.handler.idle();
+    expect(thread.images.map((image) => image.caption)).toEqual(["1/2", "2/2"]);
+    // The continuation asked Seedream only for the image still missing.
+    expect(fake.requests).toHaveLength(2);
+    expect(fake.requests[1]?.body?.sequential_image_generation).not.toBe("auto");
+    expect(await gateway.store.getRun(result.runId ?? "")).toMatchObject({ state: "done", attempts: 2 });
+  });
 });
