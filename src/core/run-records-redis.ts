@@ -28,19 +28,26 @@ import {
  * the fields to write, and only checks and applies them.
  */
 
-// KEYS: record, images, seq, queue. ARGV: ttl, runId, seq ('' takes the next one: INCR, and
-// the run joins the queue), image count, the images' JSON, then field/JSON pairs.
+// KEYS: record, images, seq, queue. ARGV: ttl, runId, seq, mode, image count, the images' JSON,
+// then field/JSON pairs. Modes: "put" writes the record as it is, outside the queue; "enqueue"
+// gives it the next queue number (INCR) and queues it; "adopt" writes a record of the old
+// layout with its own queue number unless the run is already here (false), and queues it.
 const PUT = `
-local seq, queued, n = ARGV[3], ARGV[3] == '', tonumber(ARGV[4])
-if queued then seq = redis.call('INCR', KEYS[3]) end
+local seq, mode, n = ARGV[3], ARGV[4], tonumber(ARGV[5])
+if mode == 'adopt' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+  if tonumber(redis.call('GET', KEYS[3]) or '0') < tonumber(seq) then redis.call('SET', KEYS[3], seq) end
+elseif mode == 'enqueue' then
+  seq = redis.call('INCR', KEYS[3])
+end
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 5 + n))
+redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 6 + n))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 if n > 0 then
-  redis.call('RPUSH', KEYS[2], unpack(ARGV, 5, 4 + n))
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 6, 5 + n))
   redis.call('PEXPIRE', KEYS[2], ARGV[1])
 end
-if queued then redis.call('ZADD', KEYS[4], seq, ARGV[2]) end
+if mode ~= 'put' then redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[2]) end
 return tonumber(seq)
 `;
 
@@ -51,22 +58,18 @@ if #fields == 0 then return false end
 return {fields, redis.call('LRANGE', KEYS[2], 0, -1)}
 `;
 
-// KEYS: record, images, queue. ARGV: ttl, runId, now, to (JSON), ",from,states,",
-// countAttempt, finish, then field/JSON pairs ('' as the JSON removes the field).
+// KEYS: record, images, queue. ARGV: ttl, runId, ",from,states," (as JSON strings), countAttempt,
+// finish, n, then n values of field/JSON pairs to set (state and updatedAt among them), then
+// fields to remove.
 const MOVE = `
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state or redis.call('HEXISTS', KEYS[1], 'finishedAt') == 1 then return false end
-if not string.find(ARGV[5], ',' .. cjson.decode(state) .. ',', 1, true) then return false end
-for i = 8, #ARGV, 2 do
-  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
-  else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-end
-redis.call('HSET', KEYS[1], 'state', ARGV[4], 'updatedAt', ARGV[3])
-if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
-if ARGV[7] == '1' then
-  redis.call('HSET', KEYS[1], 'finishedAt', ARGV[3])
-  redis.call('ZREM', KEYS[3], ARGV[2])
-end
+local current = redis.call('HMGET', KEYS[1], 'state', 'finishedAt')
+if not current[1] or current[2] then return false end
+if not string.find(ARGV[3], ',' .. current[1] .. ',', 1, true) then return false end
+local n = tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + n))
+if #ARGV > 6 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 7 + n)) end
+if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
+if ARGV[5] == '1' then redis.call('ZREM', KEYS[3], ARGV[2]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 ${READ_BACK}`;
@@ -99,7 +102,7 @@ type Arg = string | number;
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    seedreamRunPut(...args: Arg[]): Result<number, Context>;
+    seedreamRunPut(...args: Arg[]): Result<number | null, Context>;
     seedreamRunRead(...args: Arg[]): Result<StoredRun, Context>;
     seedreamRunMove(...args: Arg[]): Result<StoredRun, Context>;
     seedreamRunSetAddress(...args: Arg[]): Result<number, Context>;
@@ -111,11 +114,20 @@ export class RedisRunRecords implements RunRecords {
   private readonly seqKey: string;
   private readonly queueKey: string;
 
-  /** `redis` is this store's own connection (the scripts are defined on it). */
+  /** Whether this process has taken over the old layout's queue (once, on the first `unfinished`). */
+  private adopted = false;
+
+  /**
+   * `redis` is this store's own connection (the scripts are defined on it). `legacy` reads the
+   * records an earlier version kept through keyv in the same Redis (one JSON value per run, the
+   * queue as one array): its unfinished runs are taken into this layout, so a request queued
+   * before an upgrade is not lost, and its finished runs stay readable (follow-up buttons).
+   */
   constructor(
     private readonly redis: Redis,
     private readonly ttlMs: number,
     private readonly prefix: string,
+    private readonly legacy?: Pick<RunRecords, "get" | "unfinished">,
   ) {
     this.seqKey = `${prefix}run-seq`;
     this.queueKey = `${prefix}run-queue`;
@@ -127,27 +139,34 @@ export class RedisRunRecords implements RunRecords {
   }
 
   async put(record: RunRecord): Promise<void> {
-    await this.write(record, String(record.seq));
+    await this.write(record, "put");
   }
 
   async enqueue(run: NewRun): Promise<RunRecord> {
     const record = freshRun(run, 0, Date.now());
-    return { ...record, seq: await this.write(record, "") };
+    return { ...record, seq: (await this.write(record, "enqueue")) as number };
   }
 
   async move(runId: string, plan: MovePlan): Promise<RunRecord | undefined> {
-    const changes = [...pairs(plan.set), ...plan.unset.flatMap((field) => [field, ""])];
+    const now = Date.now();
+    // Written after the plan's own fields, as applyMove does: they win.
+    const set = pairs({
+      ...plan.set,
+      state: plan.to,
+      updatedAt: now,
+      ...(plan.finish ? { finishedAt: now } : {}),
+    });
     const stored = await this.redis.seedreamRunMove(
       ...this.keys(runId),
       this.queueKey,
       this.ttlMs,
       runId,
-      Date.now(),
-      JSON.stringify(plan.to),
-      `,${plan.from.join(",")},`,
+      `,${plan.from.map((state) => JSON.stringify(state)).join(",")},`,
       plan.countAttempt ? "1" : "0",
       plan.finish ? "1" : "0",
-      ...changes,
+      set.length,
+      ...set,
+      ...plan.unset,
     );
     return decode(stored);
   }
@@ -172,10 +191,16 @@ export class RedisRunRecords implements RunRecords {
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
-    return decode(await this.redis.seedreamRunRead(...this.keys(runId)));
+    const run = decode(await this.redis.seedreamRunRead(...this.keys(runId)));
+    return run ?? this.legacy?.get(runId);
   }
 
   async unfinished(): Promise<RunRecord[]> {
+    if (this.legacy && !this.adopted) {
+      // Recovery asks first, at start-up; "adopt" leaves a run another process took over alone.
+      for (const run of await this.legacy.unfinished()) await this.write(run, "adopt");
+      this.adopted = true;
+    }
     const ids = await this.redis.zrange(this.queueKey, 0, -1);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
@@ -194,9 +219,9 @@ export class RedisRunRecords implements RunRecords {
     return runs;
   }
 
-  /** Writes `record` whole; `seq` "" gives it the next queue number and queues it. Returns its seq. */
-  private write(record: RunRecord, seq: string): Promise<number> {
-    const { images, seq: _seq, ...fields } = record;
+  /** Writes `record` whole (see PUT for `mode`); its queue number, or null when adopting found it here. */
+  private write(record: RunRecord, mode: "put" | "enqueue" | "adopt"): Promise<number | null> {
+    const { images, seq, ...fields } = record;
     return this.redis.seedreamRunPut(
       ...this.keys(record.runId),
       this.seqKey,
@@ -204,6 +229,7 @@ export class RedisRunRecords implements RunRecords {
       this.ttlMs,
       record.runId,
       seq,
+      mode,
       images.length,
       ...images.map((image) => JSON.stringify(image)),
       ...pairs(fields),

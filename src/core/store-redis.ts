@@ -2,6 +2,7 @@ import KeyvRedis, { createClient } from "@keyv/redis";
 import type { Redis } from "ioredis";
 import Keyv from "keyv";
 import { openRedisConnection } from "./redis-client.js";
+import { KeyvRunRecords } from "./run-records-keyv.js";
 import { RedisRunRecords } from "./run-records-redis.js";
 import type { StoreBackend } from "./store-backend.js";
 
@@ -66,7 +67,8 @@ export async function openRedisBackend(url: string, options: RedisBackendOptions
       });
       return reply === "OK";
     },
-    runRecords: (ttlMs) => new RedisRunRecords(records, ttlMs, `${options.namespace}:`),
+    runRecords: (ttlMs) =>
+      new RedisRunRecords(records, ttlMs, `${options.namespace}:`, new KeyvRunRecords(keyv, ttlMs)),
     async ping() {
       await Promise.all([client.ping(), records.ping()]);
     },

@@ -5,7 +5,10 @@ import KeyvSqlite from "@keyv/sqlite";
 import Keyv from "keyv";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { missingIndexes, ownerGone, type ProcessInfo } from "../../src/core/run-record.js";
+import { planMove } from "../../src/core/run-records.js";
+import { KeyvRunRecords } from "../../src/core/run-records-keyv.js";
 import { type BotStore, type NewRun, openStore } from "../../src/core/store.js";
+import { openBackend } from "../../src/core/store-open.js";
 import { describeRedis, redisAvailable, useRedis } from "../helpers/redis-server.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -337,6 +340,43 @@ describeRedis("run records shared by two processes on one Redis", () => {
       expect(run?.images.map((delivered) => delivered.messageId)).toEqual([`F-${id}-0`]);
       expect(run).toMatchObject({ state: "running", owner: "worker-b", attempts: 1 });
     }
+  });
+});
+
+describeRedis("run records an earlier version kept through keyv in the same Redis", () => {
+  const shared = useRedis();
+
+  it("are taken over: queued runs keep their place and move on, finished ones stay readable", async () => {
+    await shared.flush();
+    // The layout before: keyv values and a queue array, written by the code that used it.
+    const backend = await openBackend(shared.url(), { connectTimeoutMs: 5000 });
+    const before = new KeyvRunRecords(backend.keyv, DAY);
+    for (const id of ["old-done", "old-running", "old-waiting"]) await before.enqueue(newRun(id));
+    await before.move("old-done", planMove("running", { owner: "p0" }));
+    await before.addImage(image("old-done", 0));
+    await before.move("old-done", planMove("done"));
+    await before.move("old-running", planMove("running", { owner: "p0" }));
+    await before.addImage(image("old-running", 0));
+    await backend.close();
+
+    const [a, b] = await Promise.all([
+      openStore(shared.url(), { ttlMs: DAY }),
+      openStore(shared.url(), { ttlMs: DAY }),
+    ]);
+    // Both processes recover at once: the runs are taken over once, in their old order.
+    const [seenByA, seenByB] = await Promise.all([a.unfinishedRuns(), b.unfinishedRuns()]);
+    for (const runs of [seenByA, seenByB])
+      expect(runs.map((run) => [run.runId, run.state, run.seq])).toEqual([
+        ["old-running", "running", 2],
+        ["old-waiting", "waiting", 3],
+      ]);
+    expect(seenByA[0]?.images.map((delivered) => delivered.messageId)).toEqual(["F-old-running-0"]);
+    expect(await a.enqueueRun(newRun("new"))).toMatchObject({ seq: 4 });
+    expect(await b.moveRun("old-waiting", "cancelled")).toMatchObject({ state: "cancelled" });
+    expect(await a.moveRun("old-running", "interrupted")).toMatchObject({ state: "interrupted" });
+    expect((await b.unfinishedRuns()).map((run) => run.runId)).toEqual(["old-running", "new"]);
+    expect(await a.getRun("old-done")).toMatchObject({ state: "done", images: [image("old-done", 0)] });
+    await Promise.all([a.close(), b.close()]);
   });
 });
 
