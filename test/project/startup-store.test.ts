@@ -70,6 +70,9 @@ describeRedis("start-up on Redis", () => {
       store: true,
       notReady: [NO_PLATFORM],
     });
+    // /healthz answers while start-up still finishes (on Redis: the queue worker starts after recovery).
+    for (let tries = 0; tries < 100 && !bot.stderr().includes("seedream-bot running"); tries++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     expect(bot.stderr()).toContain("seedream-bot running");
   });
 });
