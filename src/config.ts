@@ -8,6 +8,13 @@ import { type Price, parsePrice } from "./seedream/prices.js";
 
 const PROVIDERS = ["ark", "byteplus", "dmxapi", "modelverse", "demo"] as const;
 
+/**
+ * BOT_ROLE: what one process does. `gateway` holds the platform connections and enqueues runs,
+ * `worker` takes runs from the queue and posts through the platforms' Web/REST APIs, `all` is both.
+ */
+export const ROLES = ["all", "gateway", "worker"] as const;
+export type BotRole = (typeof ROLES)[number];
+
 const optionalString = z
   .string()
   .trim()
@@ -176,6 +183,14 @@ export const envSchema = z
     ALLOWED_CHANNELS: list,
     BLOCKED_TERMS: list,
 
+    BOT_ROLE: z
+      .enum([...ROLES, ""], { message: `must be one of ${ROLES.join(", ")}` })
+      .optional()
+      .transform((value): BotRole => (value === undefined || value === "" ? "all" : value)),
+    // Each run mostly waits on Seedream's stream; the bound keeps one process's memory (a few
+    // decoded images per run) and Discord's 50 requests/s within what one process handles.
+    WORKER_CONCURRENCY: int(4, 1, 100),
+
     STORE_URL: z.string().trim().default("sqlite://./data/seedream-bot.sqlite"),
     STORE_TTL_DAYS: int(30, 1, 3650),
 
@@ -234,8 +249,24 @@ export const envSchema = z
     const storeProblem = storeUrlProblem(env.STORE_URL);
     if (storeProblem !== undefined) {
       ctx.addIssue({ code: "custom", path: ["STORE_URL"], message: storeProblem });
+    } else if (env.BOT_ROLE !== "all" && !isRedisStore(env.STORE_URL)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["BOT_ROLE"],
+        message: `${env.BOT_ROLE} needs a Redis STORE_URL (redis://HOST:PORT[/DB], rediss:// for TLS): the run queue gateways and workers share lives there. With a sqlite or memory store, use BOT_ROLE=all (one process).`,
+      });
+    }
+    if (env.BOT_ROLE === "worker" && env.SLACK_BOT_TOKEN === undefined && env.DISCORD_TOKEN === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["BOT_ROLE"],
+        message:
+          "worker needs the platform tokens of the gateways it works for (SLACK_BOT_TOKEN, DISCORD_TOKEN): it posts the results through their Web/REST APIs.",
+      });
     }
   });
+
+const isRedisStore = (url: string) => url.startsWith("redis://") || url.startsWith("rediss://");
 
 /** Why a STORE_URL cannot work, or undefined. Never quotes the URL (it may hold a password). */
 function storeUrlProblem(value: string): string | undefined {
@@ -292,6 +323,10 @@ export interface Config {
     referenceFetchTimeoutMs: number;
   };
   store: { url: string; ttlMs: number };
+  /** BOT_ROLE: platform connections (`gateway`), runs from the queue (`worker`), or both (`all`). */
+  role: BotRole;
+  /** WORKER_CONCURRENCY: runs this process works on at once when it takes runs from the queue. */
+  workerConcurrency: number;
   /** How long SIGTERM/SIGINT lets running runs finish before they are interrupted. */
   shutdownGraceMs: number;
   cost: {
@@ -349,7 +384,8 @@ export function parseConfig(source: Record<string, string | undefined> = process
     throw new ConfigError(lines.join("\n"));
   }
   const env = result.data;
-  if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+  // A worker only posts through the Web API: it has no receiver to verify or connect.
+  if (env.BOT_ROLE !== "worker" && env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
     throw new ConfigError(
       "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is required with SLACK_BOT_TOKEN: set the signing secret for HTTP mode, or an xapp- token for Socket Mode",
     );
@@ -384,6 +420,8 @@ export function parseConfig(source: Record<string, string | undefined> = process
       referenceFetchTimeoutMs: env.REFERENCE_FETCH_TIMEOUT_MS,
     },
     store: { url: env.STORE_URL, ttlMs: env.STORE_TTL_DAYS * 24 * 60 * 60 * 1000 },
+    role: env.BOT_ROLE,
+    workerConcurrency: env.WORKER_CONCURRENCY,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     cost: {
       userDailyImages: env.QUOTA_USER_DAILY_IMAGES,

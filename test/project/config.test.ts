@@ -174,6 +174,55 @@ describe("config", () => {
     );
   });
 
+  it("runs as one process (BOT_ROLE=all) working on 4 runs at once by default", () => {
+    const config = parseConfig({ SEEDREAM_API_KEY: "k" });
+    expect(config.role).toBe("all");
+    expect(config.workerConcurrency).toBe(4);
+    const split = parseConfig({
+      SEEDREAM_API_KEY: "k",
+      STORE_URL: "redis://127.0.0.1:6379",
+      BOT_ROLE: "worker",
+      WORKER_CONCURRENCY: "12",
+      DISCORD_TOKEN: "d",
+    });
+    expect(split).toMatchObject({ role: "worker", workerConcurrency: 12 });
+    expect(parseConfig({ SEEDREAM_API_KEY: "k", BOT_ROLE: "" }).role).toBe("all");
+  });
+
+  it("names BOT_ROLE and STORE_URL in one line when a gateway or worker has no Redis to share the queue on", () => {
+    for (const role of ["gateway", "worker"]) {
+      for (const store of [{}, { STORE_URL: "memory://" }, { STORE_URL: "sqlite:///tmp/x.sqlite" }]) {
+        const message = failure({ SEEDREAM_API_KEY: "k", DISCORD_TOKEN: "d", BOT_ROLE: role, ...store });
+        expect(message.split("\n")).toHaveLength(1);
+        expect(message).toBe(
+          `BOT_ROLE ${role} needs a Redis STORE_URL (redis://HOST:PORT[/DB], rediss:// for TLS): the run queue gateways and workers share lives there. With a sqlite or memory store, use BOT_ROLE=all (one process).`,
+        );
+      }
+    }
+    expect(failure({ SEEDREAM_API_KEY: "k", BOT_ROLE: "both" })).toBe(
+      "BOT_ROLE must be one of all, gateway, worker",
+    );
+  });
+
+  it("lets a worker post through Slack's Web API with the bot token alone, but not with no platform token", () => {
+    const redis = { SEEDREAM_API_KEY: "k", STORE_URL: "rediss://:pw@cache:6380/1" };
+    const worker = parseConfig({ ...redis, BOT_ROLE: "worker", SLACK_BOT_TOKEN: "xoxb-1" });
+    expect(worker.slack).toMatchObject({ botToken: "xoxb-1", signingSecret: undefined, appToken: undefined });
+    // A gateway receives Slack's events, so it still needs the secret or app token.
+    expect(failure({ ...redis, BOT_ROLE: "gateway", SLACK_BOT_TOKEN: "xoxb-1" })).toMatch(
+      /^SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is required/,
+    );
+    expect(failure({ ...redis, BOT_ROLE: "worker" })).toBe(
+      "BOT_ROLE worker needs the platform tokens of the gateways it works for (SLACK_BOT_TOKEN, DISCORD_TOKEN): it posts the results through their Web/REST APIs.",
+    );
+  });
+
+  it.each(["0", "101", "four", "2.5"])("refuses WORKER_CONCURRENCY=%s, naming its bounds", (value) => {
+    expect(failure({ SEEDREAM_API_KEY: "k", WORKER_CONCURRENCY: value })).toBe(
+      "WORKER_CONCURRENCY must be a whole number from 1 to 100",
+    );
+  });
+
   it(".env.example documents exactly the variables the schema reads", () => {
     const example = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
     const documented = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
