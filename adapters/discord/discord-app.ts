@@ -1,28 +1,30 @@
-import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
-import { Agent, type Dispatcher } from "undici";
+import { type Client, Events, GatewayIntentBits, Partials } from "discord.js";
 import type { Handler } from "../../src/core/handler.js";
 import type { PlatformHandle } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
 import type { Logger } from "../../src/logger.js";
 import { EDIT_WITH_SEEDREAM_COMMAND } from "./discord-buttons.js";
 import { discordErrorCode } from "./discord-errors.js";
-import { cdnHostPolicy, describedAttachment, type FileDeps, storedImageAttachment } from "./discord-files.js";
 import {
   EditTargets,
   type FollowUpDeps,
   isFollowUpInteraction,
   onFollowUpInteraction,
 } from "./discord-follow-ups.js";
-import { discordThread, type GestureDeps, onInteraction, onMessage, PLATFORM } from "./discord-gestures.js";
+import { type GestureDeps, onInteraction, onMessage, PLATFORM } from "./discord-gestures.js";
 import { loginAndWait } from "./discord-login.js";
-import { AddressedTarget } from "./reply-targets.js";
-import { DEFAULT_DISCORD_API_URL, discordRestRequest } from "./rest.js";
+import {
+  DISCORD_DEFAULTS,
+  type DiscordRestSettings,
+  type DiscordRestSetup,
+  discordRestKit,
+} from "./discord-restorer.js";
 import { COMMANDS } from "./slash-command.js";
 
+export { DISCORD_DEFAULTS };
+
 /** The bot's token and gateway choices (the composition root maps the app config onto it). */
-export interface DiscordSettings {
-  token: string;
-  apiUrl: string | undefined;
+export interface DiscordSettings extends DiscordRestSettings {
   /** Ask for the privileged Message Content intent (prompts without a mention prefix). */
   messageContent: boolean;
   /** Register `/imagine` in this guild only (instant updates) instead of globally. */
@@ -33,26 +35,12 @@ export interface DiscordSettings {
   shardIds?: readonly number[];
 }
 
-export const DISCORD_DEFAULTS = {
-  /** Longest wait for the gateway's READY. */
-  readyTimeoutMs: 60_000,
-  /** How often the typing indicator is renewed during a run (it lasts ~10 s). */
-  typingIntervalMs: 8_000,
-  /** Connect timeout of the adapter's own undici dispatcher. */
-  connectTimeoutMs: 30_000,
-} as const satisfies Record<string, number>;
-
-export interface StartDiscordOptions {
+export interface StartDiscordOptions extends DiscordRestSetup {
   discord: DiscordSettings;
   handler: Handler;
   store: BotStore;
-  logger: Logger;
-  /** undici 7 dispatcher for REST calls and attachment downloads; the adapter owns one when absent. */
-  dispatcher?: Dispatcher;
   /** Longest wait for the gateway's READY (default `DISCORD_DEFAULTS`). */
   readyTimeoutMs?: number;
-  /** How often the typing indicator is renewed during a run (default `DISCORD_DEFAULTS`). */
-  typingIntervalMs?: number;
 }
 
 export interface DiscordHandle extends PlatformHandle {
@@ -73,11 +61,6 @@ export interface DiscordHandle extends PlatformHandle {
  */
 export async function startDiscord(options: StartDiscordOptions): Promise<DiscordHandle> {
   const { discord, logger } = options;
-  const ownAgent = options.dispatcher
-    ? undefined
-    : new Agent({ connect: { timeout: DISCORD_DEFAULTS.connectTimeoutMs } });
-  const dispatcher = options.dispatcher ?? (ownAgent as Agent);
-  const apiUrl = discord.apiUrl ?? DEFAULT_DISCORD_API_URL;
   const intents = [
     GatewayIntentBits.Guilds,
     GatewayIntentBits.GuildMessages,
@@ -87,24 +70,15 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
 
   const shardCount = discord.shardCount ?? 1;
   const shards = [...(discord.shardIds ?? Array.from({ length: shardCount }, (_, id) => id))];
-  const client = new Client({
+  const kit = discordRestKit(options, {
     intents,
     shards,
     shardCount,
     // DMs arrive for channels discord.js has not cached; without this they are dropped.
     partials: [Partials.Channel],
-    // A default for anything that forgets: every send below also passes NO_PINGS explicitly.
-    allowedMentions: { parse: [], repliedUser: false },
-    failIfNotExists: false,
-    rest: { api: apiUrl, makeRequest: discordRestRequest(dispatcher) },
   });
-  // An 'error' event without a listener would throw and end the process.
-  client.on(Events.Error, (error) => logger.error("discord client error", { error }));
+  const { client, files } = kit;
   client.on(Events.ShardError, (error) => logger.warn("discord gateway connection error", { error }));
-  client.on(Events.Warn, (message) => logger.warn(`discord: ${message}`));
-  client.rest.on("rateLimited", (info) =>
-    logger.debug("discord rate limit", { route: info.route, retryAfter: info.retryAfter }),
-  );
 
   // Shards that are reconnecting or closed for good; healthy only while every shard is up.
   const down = new Set<number>();
@@ -124,30 +98,19 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
       options.readyTimeoutMs ?? DISCORD_DEFAULTS.readyTimeoutMs,
     );
   } catch (error) {
-    await client.destroy().catch(() => {});
-    await ownAgent?.close().catch(() => {});
+    await kit.close();
     throw error;
   }
   const botUserId = ready.user.id;
   const applicationId = ready.application.id;
 
-  const files: FileDeps = {
-    dispatcher,
-    hosts: cdnHostPolicy(apiUrl),
-    logger,
-    fetchMessage: async ({ channelId, messageId }) => {
-      const channel = await ready.channels.fetch(channelId);
-      if (!channel?.isTextBased()) throw new Error(`channel ${channelId} has no messages`);
-      return channel.messages.fetch({ message: messageId, force: true });
-    },
-  };
   const deps: GestureDeps = {
     client: ready,
     handler: options.handler,
     store: options.store,
     logger,
     files,
-    typingIntervalMs: options.typingIntervalMs ?? DISCORD_DEFAULTS.typingIntervalMs,
+    typingIntervalMs: kit.threads.typingIntervalMs,
   };
   const settle = (what: string, task: Promise<void>) =>
     void task.catch((error: unknown) => logger.error(`discord ${what} failed`, { error }));
@@ -177,12 +140,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     botUserId,
     applicationId,
     commandScope,
-    restorer: {
-      platform: PLATFORM,
-      thread: (address) => discordThread(deps, new AddressedTarget(ready, address, logger), undefined),
-      attachment: (descriptor) => describedAttachment(descriptor, files),
-      storedImage: (image) => storedImageAttachment(image, files),
-    },
+    restorer: kit.restorer,
     healthy: () => down.size === 0 && !stopped && client.isReady(),
     idle: () => options.handler.idle(PLATFORM),
     async stop() {
@@ -192,8 +150,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
       client.removeAllListeners(Events.InteractionCreate);
       // Runs still going are cancelled (their users see "Cancelled.") so the store can close.
       await options.handler.shutdown(PLATFORM);
-      await client.destroy().catch((error: unknown) => logger.warn("closing discord failed", { error }));
-      await ownAgent?.close().catch(() => {});
+      await kit.close();
     },
   };
 }

@@ -203,7 +203,7 @@ function interactionRequest(
 }
 
 export function discordThread(
-  deps: GestureDeps,
+  deps: Pick<GestureDeps, "logger" | "typingIntervalMs">,
   target: ReplyTarget,
   message: Message | undefined,
   uploadLimit?: number,
@@ -214,7 +214,7 @@ export function discordThread(
     ...(uploadLimit ? { maxUploadBytes: uploadLimit } : {}),
     onPermissionError: async () => {
       if (!message) return;
-      const missing = missingPermissions(message.channel, deps.client.user.id);
+      const missing = missingPermissions(message.channel, message.client.user.id);
       await reportMissingPermissions(message.author, message.channel, missing, deps.logger);
     },
   });

@@ -1,4 +1,4 @@
-import { type Client, Events, GatewayCloseCodes } from "discord.js";
+import { type APIUser, type Client, Events, GatewayCloseCodes, Routes } from "discord.js";
 import { DiscordStartError } from "./discord-errors.js";
 
 /**
@@ -34,6 +34,26 @@ export async function loginAndWait(client: Client, token: string, timeoutMs: num
     return await Promise.race([Promise.all([login, ready]).then(([, c]) => c), failed]);
   } finally {
     cleanup();
+  }
+}
+
+/**
+ * Checks the token over REST alone (GET /users/@me) and keeps it on the client's REST: for a
+ * process that posts through REST and never opens the gateway.
+ */
+export async function verifyToken(client: Client, token: string): Promise<APIUser> {
+  client.rest.setToken(token.replace(/^(Bot|Bearer)\s*/i, ""));
+  try {
+    return (await client.rest.get(Routes.user())) as APIUser;
+  } catch (error) {
+    if ((error as { status?: unknown }).status === 401) {
+      throw new DiscordStartError("discord_auth", BAD_TOKEN, { cause: error });
+    }
+    throw new DiscordStartError(
+      "discord_unreachable",
+      "Could not reach Discord to check DISCORD_TOKEN; check the network (and DISCORD_API_URL if set).",
+      { cause: error },
+    );
   }
 }
 

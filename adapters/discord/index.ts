@@ -15,5 +15,10 @@ export {
   INVITE_PERMISSION_BITS,
   INVITE_SCOPES,
 } from "./discord-invite.js";
+export {
+  type DiscordRestorerHandle,
+  type DiscordRestSetup,
+  startDiscordRestorer,
+} from "./discord-restorer.js";
 export { DEFAULT_DISCORD_API_URL, discordRestRequest } from "./rest.js";
 export { IMAGINE_COMMAND } from "./slash-command.js";

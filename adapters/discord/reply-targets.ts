@@ -184,7 +184,8 @@ export class AddressedTarget implements ReplyTarget {
   #statusId: string | undefined;
 
   constructor(
-    private readonly client: Client<true>,
+    /** A logged-in client, or one with only its REST token set (a worker's): both post over REST. */
+    private readonly client: Pick<Client, "channels">,
     private readonly where: ThreadAddress,
     private readonly logger: Logger,
   ) {
@@ -243,8 +244,8 @@ export class AddressedTarget implements ReplyTarget {
   async finish(): Promise<void> {}
 
   #sendable(): Promise<SendableChannels> {
-    // A run may be taken from the shared queue by a process whose shards do not hold this
-    // channel's guild: the channel is still fetched (over REST) and posted in.
+    // allowUnknownGuild: a worker's client (no gateway) has no guilds cached, and a run from the
+    // shared queue may be in a guild another shard holds; without it discord.js drops the channel.
     this.#channel ??= this.client.channels
       .fetch(this.where.channel, { allowUnknownGuild: true })
       .then((channel) => {
@@ -276,7 +277,7 @@ export class FollowUpTarget extends AddressedTarget {
   #replyUsed = false;
 
   constructor(
-    client: Client<true>,
+    client: Pick<Client, "channels">,
     where: ThreadAddress,
     private readonly interaction: AcknowledgedInteraction,
     private readonly deferredReply: boolean,

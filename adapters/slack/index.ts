@@ -14,3 +14,4 @@ export {
   slackManifestCommand,
   slackManifestSubcommand,
 } from "./slack-manifest.js";
+export { type SlackRestorerHandle, type SlackWebSetup, startSlackRestorer } from "./slack-restorer.js";

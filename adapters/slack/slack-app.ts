@@ -4,19 +4,20 @@ import { App, SocketModeReceiver, type webApi } from "@slack/bolt";
 import type { Handler } from "../../src/core/handler.js";
 import type { PlatformHandle } from "../../src/core/ports.js";
 import type { BotStore } from "../../src/core/store.js";
-import { BotError } from "../../src/errors.js";
-import type { Logger } from "../../src/logger.js";
 import { type HttpRoute, startOpsServer } from "../../src/ops/http.js";
 import { ACTION, EDIT_VIEW } from "./slack-buttons.js";
 import { slackErrorCode } from "./slack-errors.js";
-import { describedAttachment, storedImageAttachment } from "./slack-files.js";
 import { onCancelButton, onEditButton, onEditSubmitted, onImageButton } from "./slack-follow-ups.js";
 import { type GestureDeps, onMessageEvent, onSlashCommand, PLATFORM } from "./slack-gestures.js";
-import { normaliseApiUrl, tokenHostPolicy } from "./slack-hosts.js";
 import { slackLogger } from "./slack-logger.js";
+import {
+  connectSlackWeb,
+  SlackStartError,
+  type SlackWebSettings,
+  type SlackWebSetup,
+  slackRestorer,
+} from "./slack-restorer.js";
 import { escapeSlackText } from "./slack-text.js";
-import { SlackThread } from "./slack-thread.js";
-import { type Fetch, SlackWeb, type Sleep } from "./slack-web.js";
 import {
   type BlockAction,
   blockActionSchema,
@@ -26,41 +27,27 @@ import {
   viewSubmissionSchema,
 } from "./slack-wire.js";
 
+export { SLACK_DEFAULTS, SlackStartError } from "./slack-restorer.js";
+
 /** The Slack app's credentials and names (the composition root maps the app config onto it). */
-export interface SlackSettings {
-  botToken: string;
+export interface SlackSettings extends SlackWebSettings {
   /** HTTP mode (Events API); Socket Mode when `appToken` is set. */
   signingSecret: string | undefined;
   appToken: string | undefined;
-  apiUrl: string | undefined;
   /** The slash command, e.g. `/seedream`. */
   command: string;
 }
 
-export const SLACK_DEFAULTS = {
-  /** Least time between two edits of a status message (Slack allows about one per second). */
-  statusIntervalMs: 1200,
-} as const satisfies Record<string, number>;
-
-export interface StartSlackOptions {
+export interface StartSlackOptions extends SlackWebSetup {
   slack: SlackSettings;
   /** HTTP mode: Bolt's `/slack/events` and `routes`; Socket Mode: `routes` only. */
   port: number;
   handler: Handler;
   store: BotStore;
-  logger: Logger;
   /** The operator's endpoints (`/readyz`, `/metrics`…), served on `port` beside Slack's. */
   routes: readonly HttpRoute[];
-  /** All HTTP the adapter makes (Web API, file downloads, uploads, response_url). */
-  fetch?: Fetch;
   /** Interface to listen on; all interfaces when absent. */
   host?: string;
-  /** Least time between two edits of a status message (default `SLACK_DEFAULTS`). */
-  statusIntervalMs?: number;
-  /** WebClient retries of network errors and 5xx answers (default `SLACK_WEB_DEFAULTS`). */
-  slackRetries?: number;
-  /** Waits for Slack rate limits (Retry-After). */
-  sleep?: Sleep;
 }
 
 export interface SlackHandle extends PlatformHandle {
@@ -70,43 +57,14 @@ export interface SlackHandle extends PlatformHandle {
   botUserId: string;
 }
 
-/** Slack could not be reached or refused the bot token at start-up. */
-export class SlackStartError extends BotError {
-  override name = "SlackStartError";
-}
-
 /**
  * Starts the Slack side: checks the token (auth.test), then serves slash commands and mentions
  * over HTTP (signing secret) or Socket Mode (app token, preferred when both are set).
  */
 export async function startSlack(options: StartSlackOptions): Promise<SlackHandle> {
   const { slack, logger } = options;
-  const fetch = options.fetch ?? globalThis.fetch;
-  const apiUrl = normaliseApiUrl(slack.apiUrl);
-  const tokenHosts = tokenHostPolicy(apiUrl);
-  const web = new SlackWeb({
-    token: slack.botToken,
-    apiUrl,
-    fetch,
-    logger,
-    tokenHosts,
-    ...(options.slackRetries === undefined ? {} : { retries: options.slackRetries }),
-    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
-  });
-
-  let identity: Awaited<ReturnType<SlackWeb["authTest"]>>;
-  try {
-    identity = await web.authTest();
-  } catch (error) {
-    const code = slackErrorCode(error);
-    throw new SlackStartError(
-      "slack_auth",
-      code
-        ? `Slack refused SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page.`
-        : `Could not reach Slack at ${apiUrl} to check SLACK_BOT_TOKEN; check the network or SLACK_API_URL.`,
-      { cause: error },
-    );
-  }
+  const kit = await connectSlackWeb(options);
+  const { identity, apiUrl, fetch } = kit;
 
   const deps: GestureDeps = {
     handler: options.handler,
@@ -114,8 +72,8 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     logger,
     botUserId: identity.user_id,
     teamId: identity.team_id,
-    files: { web, fetch, token: slack.botToken, tokenHosts, logger },
-    thread: { web, logger, statusIntervalMs: options.statusIntervalMs ?? SLACK_DEFAULTS.statusIntervalMs },
+    files: kit.files,
+    thread: kit.thread,
   };
   const settle = (task: Promise<void>) =>
     void task.catch((error: unknown) => logger.error("slack gesture failed", { error }));
@@ -270,12 +228,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     mode: socketMode ? "socket" : "http",
     port,
     botUserId: identity.user_id,
-    restorer: {
-      platform: PLATFORM,
-      thread: (address) => SlackThread.at(deps.thread, address),
-      attachment: (descriptor) => describedAttachment(descriptor, deps.files),
-      storedImage: (image) => storedImageAttachment(image, deps.files),
-    },
+    restorer: slackRestorer(kit),
     healthy: () => connected && !stopped,
     async stop() {
       if (stopped) return;

@@ -191,7 +191,12 @@ describe("config", () => {
 
   it("names BOT_ROLE and STORE_URL in one line when a gateway or worker has no Redis to share the queue on", () => {
     for (const role of ["gateway", "worker"]) {
-      for (const store of [{}, { STORE_URL: "memory://" }, { STORE_URL: "sqlite:///tmp/x.sqlite" }]) {
+      const stores: Record<string, string>[] = [
+        {},
+        { STORE_URL: "memory://" },
+        { STORE_URL: "sqlite:///tmp/x.sqlite" },
+      ];
+      for (const store of stores) {
         const message = failure({ SEEDREAM_API_KEY: "k", DISCORD_TOKEN: "d", BOT_ROLE: role, ...store });
         expect(message.split("\n")).toHaveLength(1);
         expect(message).toBe(
