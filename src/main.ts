@@ -1,16 +1,17 @@
 import type { Server } from "node:http";
 import { pathToFileURL } from "node:url";
-import { DiscordStartError, startDiscord } from "../adapters/discord/index.js";
-import { SlackStartError, startSlack } from "../adapters/slack/index.js";
+import { DiscordStartError, startDiscord, startDiscordRestorer } from "../adapters/discord/index.js";
+import { SlackStartError, startSlack, startSlackRestorer } from "../adapters/slack/index.js";
 import { type BotRuntime, createRuntime } from "./app.js";
 import { consoleSubcommand } from "./cli/console.js";
-import { ConfigError, parseConfig } from "./config.js";
+import { type Config, ConfigError, parseConfig } from "./config.js";
 import { StoreError } from "./core/errors.js";
-import type { PlatformHandle } from "./core/ports.js";
+import type { PlatformHandle, PlatformRestorer } from "./core/ports.js";
+import { isRedisUrl } from "./core/store-open.js";
 import { loadDotEnv } from "./env-file.js";
 import { FIRST_RUN_BANNER, firstRunEnv, isUnconfigured, NOT_CONFIGURED } from "./first-run.js";
-import { createLogger } from "./logger.js";
-import { opsRoutes, startOpsServer } from "./ops/http.js";
+import { createLogger, type Logger } from "./logger.js";
+import { type HttpRoute, opsRoutes, startOpsServer } from "./ops/http.js";
 import { createPrometheusMetrics } from "./ops/prometheus.js";
 import { checkReadiness } from "./ops/readiness.js";
 import { createRunObserver } from "./ops/run-observer.js";
@@ -32,8 +33,13 @@ export interface RunningBot {
 }
 
 /**
- * Starts the bot: config → runtime → operator endpoints → every configured platform. With
- * nothing configured it still starts (demo provider, no platform) and /readyz says what is
+ * Starts the bot: config → runtime → operator endpoints → what BOT_ROLE asks for:
+ * - `all` (default): every configured platform, and the runs (in this process with a sqlite or
+ *   memory store, exactly as one process always did; from the shared queue on Redis);
+ * - `gateway`: every configured platform; its runs go into the queue for the workers;
+ * - `worker`: no platform connection, only the platforms' Web/REST APIs to post the runs it
+ *   takes from the queue.
+ * With nothing configured it still starts (demo provider, no platform) and /readyz says what is
  * missing. Exits the process only from the CLI entry below.
  */
 export async function main(
@@ -86,44 +92,25 @@ export async function main(
   }
   let opsServer: Server | undefined;
   try {
-    if (config.slack) {
-      // Slack serves the routes itself on PORT (Bolt's receiver owns the port in HTTP mode).
-      platforms.push(
-        await startSlack({
-          slack: config.slack,
-          port: config.port,
-          host: config.host,
-          handler: runtime.handler,
-          store: runtime.store,
-          logger,
-          routes,
-        }),
-      );
-    } else {
-      // Up before any platform connects, so /readyz says 503 while Discord logs in.
-      opsServer = await startOpsServer(config.port, routes, config.host);
-    }
-    if (config.discord) {
-      platforms.push(
-        await startDiscord({
-          discord: config.discord,
-          handler: runtime.handler,
-          store: runtime.store,
-          logger,
-        }),
-      );
-    }
+    // Slack in HTTP mode serves the routes itself on PORT (Bolt's receiver owns the port);
+    // otherwise they are up before any platform connects, so /readyz says 503 meanwhile.
+    const slackServesRoutes = config.role !== "worker" && config.slack !== undefined;
+    if (!slackServesRoutes) opsServer = await startOpsServer(config.port, routes, config.host);
+    const start = config.role === "worker" ? startRestorers : startConnections;
+    await start(config, { runtime, logger, routes }, (handle) => platforms.push(handle));
   } catch (error) {
     await stop();
     throw error;
   }
+  const restorers = platforms.flatMap((p): PlatformRestorer[] => (p.restorer ? [p.restorer] : []));
   // Runs an earlier process left unfinished: told, continued, lined up again before new ones.
-  const restorers = platforms.flatMap((p) => (p.restorer ? [p.restorer] : []));
   await runtime.handler.recover(restorers);
-  // On Redis this process also works on the shared queue's runs.
-  if (runtime.queue) await runtime.handler.work(restorers, { concurrency: 4 });
+  // On Redis, all and worker take runs from the shared queue; a gateway only hands them to it.
+  if (runtime.queue && config.role !== "gateway") {
+    await runtime.handler.work(restorers, { concurrency: config.workerConcurrency });
+  }
   logger.info(
-    `seedream-bot running (${config.seedream.provider}); /livez, /readyz and /metrics on ${config.host}:${config.port}`,
+    `seedream-bot running as ${describeRole(config)} (${config.seedream.provider}); /livez, /readyz and /metrics on ${config.host}:${config.port}`,
   );
   return { runtime, stop };
 
@@ -134,6 +121,48 @@ export async function main(
     await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
     await runtime.close();
   }
+}
+
+interface StartDeps {
+  runtime: BotRuntime;
+  logger: Logger;
+  routes: readonly HttpRoute[];
+}
+
+/** Gateway and all: the platform connections (Slack receiver, Discord shards), one by one. */
+async function startConnections(
+  config: Config,
+  { runtime, logger, routes }: StartDeps,
+  started: (handle: PlatformHandle) => void,
+): Promise<void> {
+  const core = { handler: runtime.handler, store: runtime.store, logger };
+  if (config.slack) {
+    started(await startSlack({ ...core, slack: config.slack, port: config.port, host: config.host, routes }));
+  }
+  if (config.discord) started(await startDiscord({ ...core, discord: config.discord }));
+}
+
+/** Worker: no connection to receive anything on, only the Web/REST APIs runs are posted through. */
+async function startRestorers(
+  config: Config,
+  { logger }: StartDeps,
+  started: (handle: PlatformHandle) => void,
+): Promise<void> {
+  if (config.slack) started(await startSlackRestorer({ slack: config.slack, logger }));
+  if (config.discord) started(await startDiscordRestorer({ discord: config.discord, logger }));
+}
+
+/** The start line's role: `all`, `gateway (discord shards 0,1 of 4)`, `worker (4 runs at once)`. */
+export function describeRole(config: Config): string {
+  const details: string[] = [];
+  const discord = config.discord;
+  if (config.role !== "worker" && discord && discord.shardCount > 1) {
+    details.push(`discord shards ${discord.shardIds.join(",")} of ${discord.shardCount}`);
+  }
+  if (config.role !== "gateway" && isRedisUrl(config.store.url)) {
+    details.push(`${config.workerConcurrency} runs at once from the queue`);
+  }
+  return details.length === 0 ? config.role : `${config.role} (${details.join("; ")})`;
 }
 
 /** The password in a redis://:PASSWORD@HOST STORE_URL, so no log line can print it. */

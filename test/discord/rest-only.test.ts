@@ -90,7 +90,12 @@ it("posts an image, status edits and typing into a recorded guild-channel thread
     await thread.finish?.();
 
     const image = await fake.messages.waitFor((m) => m.messageId === posted.messageId);
-    expect(image).toMatchObject({ channelId: channel.id, replyTo: request.id, content: "1/1", via: "channel" });
+    expect(image).toMatchObject({
+      channelId: channel.id,
+      replyTo: request.id,
+      content: "1/1",
+      via: "channel",
+    });
     expect(sha256(uploadOf(image))).toBe(sha256(bytes));
     // The recorded status is edited in place, never posted again.
     const edits = fake.edits.all.filter((e) => e.messageId === status.id).map((e) => e.content);
@@ -151,7 +156,12 @@ it("continues a run a gateway recorded and was stopped during: told once, the re
   const runtime = await createRuntime(config, {
     logger: logger(),
     recoverOnStart: true,
-    generator: createSeedreamClient({ provider: "ark", apiKey: SEEDREAM_KEY, baseUrl: seedream.url, maxRetries: 0 }),
+    generator: createSeedreamClient({
+      provider: "ark",
+      apiKey: SEEDREAM_KEY,
+      baseUrl: seedream.url,
+      maxRetries: 0,
+    }),
   });
   const worker = await startDiscordRestorer({
     discord: { token: fake.token, apiUrl: fake.apiUrl },

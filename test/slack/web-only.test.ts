@@ -52,7 +52,12 @@ it("continues a run a gateway recorded: the rest of the images in its thread, th
   const runtime = await createRuntime(gateway.config, {
     logger: logger(),
     recoverOnStart: true,
-    generator: createSeedreamClient({ provider: "ark", apiKey: SEEDREAM_KEY, baseUrl: seedream.url, maxRetries: 0 }),
+    generator: createSeedreamClient({
+      provider: "ark",
+      apiKey: SEEDREAM_KEY,
+      baseUrl: seedream.url,
+      maxRetries: 0,
+    }),
   });
   // The bot token and the API URL only: nothing to receive events with.
   const worker = await startSlackRestorer({
@@ -80,7 +85,10 @@ it("continues a run a gateway recorded: the rest of the images in its thread, th
     .of("message")
     .filter((m) => m.channel === channel && /The bot restarted/.test(m.text ?? ""));
   expect(told.map((m) => [m.threadTs, m.text])).toEqual([
-    [message.ts, "The bot restarted while making your images: 1 of 2 were delivered. Making the last one now."],
+    [
+      message.ts,
+      "The bot restarted while making your images: 1 of 2 were delivered. Making the last one now.",
+    ],
   ]);
   // The status the gateway posted is the one edited to the end.
   expect(status).toBeDefined();
