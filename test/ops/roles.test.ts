@@ -4,6 +4,7 @@ import { StoreError } from "../../src/core/errors.js";
 import { describeRole, main } from "../../src/main.js";
 import { FakeDiscord } from "../fakes/discord.js";
 import { FakeSlackApi } from "../fakes/slack-api.js";
+import { family, parsePrometheus } from "../helpers/prometheus.js";
 import { RecordingLog } from "../helpers/recording-log.js";
 import { describeRedis, freePort, useRedis } from "../helpers/redis-server.js";
 
@@ -138,5 +139,33 @@ describeRedis("roles on Redis", () => {
     // Bolt's receiver answers on PORT (an unsigned request is refused, not missing).
     expect((await fetch(`http://127.0.0.1:${vars.PORT}/slack/events`, { method: "POST" })).status).toBe(401);
     expect(log.lines.join("\n")).toMatch(/seedream-bot running as gateway \(demo\)/);
+  });
+  it("a gateway hands a mention's run to the queue and a worker posts its image over REST", async () => {
+    const identifies = discord.gateway.identifies.count;
+    const discordOnly = async (role: string) => {
+      const { SLACK_BOT_TOKEN: _token, SLACK_API_URL: _url, ...rest } = await env(role);
+      return { ...rest, SEEDREAM_DEMO_DELAY_MS: "0" };
+    };
+    const gatewayVars = await discordOnly("gateway");
+    const workerVars = { ...(await discordOnly("worker")), WORKER_CONCURRENCY: "2" };
+    const gateway = await main(gatewayVars, { writeLog: () => {} });
+    cleanups.push(() => gateway.stop());
+    const worker = await main(workerVars, { writeLog: () => {} });
+    cleanups.push(() => worker.stop());
+
+    const sent = await discord.sendMessageCreate({
+      content: `${discord.mention(discord.bot)} a paper crane`,
+    });
+    const image = await discord.messages.waitFor((m) => m.replyTo === sent.id && m.uploads.length === 1);
+    expect(image.content).toBe("1/1");
+    const delivered = async (port: string) =>
+      family(
+        parsePrometheus((await get(Number(port), "/metrics")).text),
+        "seedream_images_total",
+      ).metrics.reduce((sum, sample) => sum + Number(sample.value ?? 0), 0);
+    // The worker made and posted it; the gateway only queued it.
+    await expect.poll(() => delivered(workerVars.PORT)).toBe(1);
+    expect(await delivered(gatewayVars.PORT)).toBe(0);
+    expect(discord.gateway.identifies.count - identifies).toBe(1);
   });
 });
