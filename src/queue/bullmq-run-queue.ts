@@ -59,6 +59,10 @@ export async function openRunQueue(options: RunQueueOptions): Promise<RunQueue> 
   queue.on("error", (error) => logger.warn("run queue connection error", { error }));
   await queue.waitUntilReady();
   await queue.setGlobalConcurrency(options.maxConcurrentRuns);
+  // Said again on every reconnect: a Redis restarted without its data has forgotten it.
+  client.on("ready", () => {
+    queue.setGlobalConcurrency(options.maxConcurrentRuns).catch(() => {});
+  });
   const slots = redisUserSlots(client, {
     prefix: `${prefix}:${name}`,
     leaseMs: RUN_QUEUE_DEFAULTS.slotLeaseMs,
