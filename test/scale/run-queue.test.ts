@@ -206,4 +206,25 @@ describeRedis("the shared run queue (BullMQ on Redis)", () => {
     expect(fake.requests[1]?.body?.sequential_image_generation).not.toBe("auto");
     expect(await gateway.store.getRun(result.runId ?? "")).toMatchObject({ state: "done", attempts: 2 });
   });
+
+  it("holds MAX_CONCURRENT_RUNS across workers", async () => {
+    queueName = "runs-global";
+    const limits = { MAX_CONCURRENT_RUNS: "1" };
+    const gateway = await start(limits);
+    const [one, two] = [await start(limits), await start(limits)];
+    await gateway.handler.recover([restorer]);
+    await one.handler.work([restorer], { concurrency: 2 });
+    await two.handler.work([restorer], { concurrency: 2 });
+    fake.queue({ images: [{ kind: "ok", gate: true }] }, { images: [{ kind: "ok" }] });
+    const first = threadFor("C-global-1");
+    const second = threadFor("C-global-2");
+    await gateway.handler.submit(incoming("one lark"), first.thread);
+    await fake.reached(0);
+    await gateway.handler.submit(incoming("another user's lark"), second.thread);
+    await second.thread.waitFor((event) => event.kind === "status" && event.text === waitingStatus(1));
+    expect(fake.requests).toHaveLength(1);
+    fake.releaseAll();
+    await second.thread.waitFor((event) => event.kind === "status" && /^Done/.test(event.text));
+    expect(fake.requests.map((r) => r.body?.prompt)).toEqual(["one lark", "another user's lark"]);
+  });
 });
