@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Redis, Result } from "ioredis";
 import type { ThreadAddress } from "./run-record.js";
 import {
@@ -22,57 +23,79 @@ import {
  * - `run-images:ID`, a list: the delivered images' JSON, in the order posted.
  * - `run-queue`, a sorted set: unfinished runs, score = queue number.
  * - `run-seq`: the last queue number (INCR).
- * Both keys of a run expire `ttlMs` after its last change (PEXPIRE, Redis's clock).
+ * Both keys of a run expire `ttlMs` after its last change (PEXPIRE, Redis's clock). Every change is
+ * safe to run twice (see TOKEN).
  *
  * The state machine stays in TS (`planMove`): a script gets the states the run may be in and
  * the fields to write, and only checks and applies them.
  */
 
-// KEYS: record, images, seq, queue. ARGV: ttl, runId, seq, mode, image count, the images' JSON,
-// then field/JSON pairs. Modes: "put" writes the record as it is, outside the queue; "enqueue"
-// gives it the next queue number (INCR) and queues it; "adopt" writes a record of the old
-// layout with its own queue number unless the run is already here (false), and queues it.
+/**
+ * Hash fields starting with this are bookkeeping, not record fields: the token of the last write
+ * and of the last move. ioredis sends a command again when the connection drops before its reply
+ * came (and the reconnect is quick); the token lets a script that already ran see it is that
+ * same call and answer as it did, instead of counting a second attempt or refusing its own move.
+ */
+const TOKEN = "~";
+
+// The record as {flat hash, image list}, or false when there is none.
+const RECORD = `
+local function record()
+  local fields = redis.call('HGETALL', KEYS[1])
+  if #fields == 0 then return false end
+  return {fields, redis.call('LRANGE', KEYS[2], 0, -1)}
+end
+`;
+
+// KEYS: record, images, seq, queue. ARGV: ttl, runId, seq, mode, token, image count, the
+// images' JSON, then field/JSON pairs. Modes: "put" writes the record as it is, outside the
+// queue; "enqueue" gives it the next queue number (INCR) and queues it; "adopt" writes a record
+// of the old layout with its own queue number unless the run is already here (false), and
+// queues it. Returns the queue number.
 const PUT = `
-local seq, mode, n = ARGV[3], ARGV[4], tonumber(ARGV[5])
+local seq, mode, n = ARGV[3], ARGV[4], tonumber(ARGV[6])
+local here = redis.call('HMGET', KEYS[1], 'seq', '${TOKEN}write')
+-- This very write already happened: ioredis resent it after the connection dropped its reply.
+if here[2] == ARGV[5] then return tonumber(here[1]) end
 if mode == 'adopt' then
-  if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+  if here[1] then return false end
   if tonumber(redis.call('GET', KEYS[3]) or '0') < tonumber(seq) then redis.call('SET', KEYS[3], seq) end
 elseif mode == 'enqueue' then
   seq = redis.call('INCR', KEYS[3])
 end
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 6 + n))
+redis.call('HSET', KEYS[1], 'seq', seq, '${TOKEN}write', ARGV[5], unpack(ARGV, 7 + n))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 if n > 0 then
-  redis.call('RPUSH', KEYS[2], unpack(ARGV, 6, 5 + n))
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 7, 6 + n))
   redis.call('PEXPIRE', KEYS[2], ARGV[1])
 end
 if mode ~= 'put' then redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[2]) end
 return tonumber(seq)
 `;
 
-// Returns the record as {flat hash, image list}, or false when there is none.
-const READ_BACK = `
-local fields = redis.call('HGETALL', KEYS[1])
-if #fields == 0 then return false end
-return {fields, redis.call('LRANGE', KEYS[2], 0, -1)}
+const READ = `${RECORD}
+return record()
 `;
 
-// KEYS: record, images, queue. ARGV: ttl, runId, ",from,states," (as JSON strings), countAttempt,
-// finish, n, then n values of field/JSON pairs to set (state and updatedAt among them), then
-// fields to remove.
-const MOVE = `
-local current = redis.call('HMGET', KEYS[1], 'state', 'finishedAt')
+// KEYS: record, images, queue. ARGV: ttl, runId, token, ",from,states," (as JSON strings),
+// countAttempt, finish, n, then n values of field/JSON pairs to set (state, updatedAt and the
+// token among them), then fields to remove. Returns the record after the move, or false.
+const MOVE = `${RECORD}
+local current = redis.call('HMGET', KEYS[1], 'state', 'finishedAt', '${TOKEN}move')
+-- This very move already happened: ioredis resent it after the connection dropped its reply.
+if current[3] == ARGV[3] then return record() end
 if not current[1] or current[2] then return false end
-if not string.find(ARGV[3], ',' .. current[1] .. ',', 1, true) then return false end
-local n = tonumber(ARGV[6])
-redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + n))
-if #ARGV > 6 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 7 + n)) end
-if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
-if ARGV[5] == '1' then redis.call('ZREM', KEYS[3], ARGV[2]) end
+if not string.find(ARGV[4], ',' .. current[1] .. ',', 1, true) then return false end
+local n = tonumber(ARGV[7])
+redis.call('HSET', KEYS[1], unpack(ARGV, 8, 7 + n))
+if #ARGV > 7 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 8 + n)) end
+if ARGV[5] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
+if ARGV[6] == '1' then redis.call('ZREM', KEYS[3], ARGV[2]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
-${READ_BACK}`;
+return record()
+`;
 
 // KEYS: record. ARGV: ttl, now, address JSON.
 const SET_ADDRESS = `
@@ -132,7 +155,7 @@ export class RedisRunRecords implements RunRecords {
     this.seqKey = `${prefix}run-seq`;
     this.queueKey = `${prefix}run-queue`;
     redis.defineCommand("seedreamRunPut", { numberOfKeys: 4, lua: PUT });
-    redis.defineCommand("seedreamRunRead", { numberOfKeys: 2, lua: READ_BACK, readOnly: true });
+    redis.defineCommand("seedreamRunRead", { numberOfKeys: 2, lua: READ, readOnly: true });
     redis.defineCommand("seedreamRunMove", { numberOfKeys: 3, lua: MOVE });
     redis.defineCommand("seedreamRunSetAddress", { numberOfKeys: 1, lua: SET_ADDRESS });
     redis.defineCommand("seedreamRunAddImage", { numberOfKeys: 2, lua: ADD_IMAGE });
@@ -149,18 +172,21 @@ export class RedisRunRecords implements RunRecords {
 
   async move(runId: string, plan: MovePlan): Promise<RunRecord | undefined> {
     const now = Date.now();
+    const token = randomUUID();
     // Written after the plan's own fields, as applyMove does: they win.
-    const set = pairs({
+    const fields = {
       ...plan.set,
       state: plan.to,
       updatedAt: now,
       ...(plan.finish ? { finishedAt: now } : {}),
-    });
+    };
+    const set = [...pairs(fields), `${TOKEN}move`, token];
     const stored = await this.redis.seedreamRunMove(
       ...this.keys(runId),
       this.queueKey,
       this.ttlMs,
       runId,
+      token,
       `,${plan.from.map((state) => JSON.stringify(state)).join(",")},`,
       plan.countAttempt ? "1" : "0",
       plan.finish ? "1" : "0",
@@ -230,6 +256,7 @@ export class RedisRunRecords implements RunRecords {
       record.runId,
       seq,
       mode,
+      randomUUID(),
       images.length,
       ...images.map((image) => JSON.stringify(image)),
       ...pairs(fields),
@@ -253,7 +280,10 @@ function decode(stored: StoredRun): RunRecord | undefined {
   if (stored === null) return undefined;
   const [flat, images] = stored;
   const record: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i] as string] = JSON.parse(flat[i + 1] as string);
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i] as string;
+    if (!field.startsWith(TOKEN)) record[field] = JSON.parse(flat[i + 1] as string);
+  }
   record.images = images.map((image) => JSON.parse(image) as unknown);
   return record as unknown as RunRecord;
 }

@@ -10,6 +10,7 @@ import { KeyvRunRecords } from "../../src/core/run-records-keyv.js";
 import { type BotStore, type NewRun, openStore } from "../../src/core/store.js";
 import { openBackend } from "../../src/core/store-open.js";
 import { describeRedis, redisAvailable, useRedis } from "../helpers/redis-server.js";
+import { startReplyDropper } from "../helpers/reply-dropper.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 let dir: string;
@@ -322,6 +323,33 @@ describeRedis("run records shared by two processes on one Redis", () => {
     const again = await a.getRun("many");
     expect(again?.images).toHaveLength(15);
     expect(again?.images.at(-1)).toMatchObject({ index: 3, postedAt: 5 });
+  });
+
+  it("a reply lost with its connection: the script ioredis sends again is not applied twice", async () => {
+    const dropper = await startReplyDropper(shared.url());
+    const store = await openStore(dropper.url(shared.url()), { ttlMs: DAY });
+    await store.enqueueRun(newRun("warm"));
+    await store.moveRun("warm", "cancelled");
+    // Each call below is one EVAL or EVALSHA (ioredis sends EVAL first on a new connection).
+
+    dropper.dropReplyTo("eval");
+    const queued = await store.enqueueRun(newRun("q"));
+    expect(dropper.dropped).toBe(1);
+    expect(queued.seq).toBe(2);
+    expect(await a.getRun("q")).toMatchObject({ seq: 2, state: "waiting" });
+
+    dropper.dropReplyTo("eval");
+    // Without the token the second run would find the run already running and refuse "its" move.
+    expect(await store.moveRun("q", "running", { owner: "p" })).toMatchObject({
+      state: "running",
+      attempts: 1,
+    });
+    expect(dropper.dropped).toBe(2);
+    expect(await a.getRun("q")).toMatchObject({ state: "running", attempts: 1, owner: "p" });
+    expect((await a.unfinishedRuns()).map((run) => [run.runId, run.seq])).toEqual([["q", 2]]);
+    expect((await store.enqueueRun(newRun("next"))).seq).toBe(3);
+    await store.close();
+    await dropper.close();
   });
 
   it("a status address and an image recorded at once from both: both kept", async () => {
