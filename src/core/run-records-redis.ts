@@ -12,8 +12,8 @@ import {
 
 /**
  * Run records on Redis, shared by every process: each change is one Lua script, so Redis runs
- * the check and the write whole with nothing in between (a cancel and a worker's start cannot
- * both win; two processes' images of one run are both kept).
+ * the check and the write whole with nothing in between (no worker starts a run a cancel has
+ * just ended; two processes' images of one run are both kept; queue numbers never repeat).
  *
  * Layout (PREFIX = `seedream-bot:`):
  * - `run-record:ID`, a hash: each top-level field of the record → its JSON (`state` → `"running"`).
