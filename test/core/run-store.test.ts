@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
+import { Redis } from "ioredis";
 import Keyv from "keyv";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { missingIndexes, ownerGone, type ProcessInfo } from "../../src/core/run-record.js";
@@ -350,6 +351,23 @@ describeRedis("run records shared by two processes on one Redis", () => {
     expect((await store.enqueueRun(newRun("next"))).seq).toBe(3);
     await store.close();
     await dropper.close();
+  });
+
+  it("every key of a run expires its time to live after the run's last change", async () => {
+    const store = await openStore(shared.url(), { ttlMs: 60_000 });
+    await store.enqueueRun(newRun("ttl"));
+    await store.recordImage(image("ttl", 0));
+    const admin = new Redis(shared.url());
+    await admin.pexpire("seedream-bot:run-record:ttl", 5_000);
+    await admin.pexpire("seedream-bot:run-images:ttl", 5_000);
+    await store.moveRun("ttl", "running", { owner: "p" });
+    for (const key of ["seedream-bot:run-record:ttl", "seedream-bot:run-images:ttl"]) {
+      const ttl = await admin.pttl(key);
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+    await admin.quit();
+    await store.close();
   });
 
   it("a status address and an image recorded at once from both: both kept", async () => {
