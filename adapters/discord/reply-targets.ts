@@ -3,6 +3,7 @@ import {
   type ButtonBuilder,
   type ChatInputCommandInteraction,
   type Client,
+  InteractionWebhook,
   type Message,
   type MessageCreateOptions,
   MessageFlags,
@@ -18,6 +19,12 @@ import { CONTENT_LIMIT, NO_PINGS } from "./discord-text.js";
  * Where the answers to one request go. A mention is answered with replies to the user's
  * message; a slash command with its deferred response (the status) and follow-ups.
  */
+
+/** Discord's answers once an interaction's token (15 minutes) has expired. */
+const isExpiredWebhook = (error: unknown): boolean => {
+  const code = discordErrorCode(error);
+  return code === INVALID_WEBHOOK_TOKEN || code === UNKNOWN_WEBHOOK;
+};
 
 /** Rows of buttons under a message; `[]` removes earlier ones, absent keeps them. */
 export type Components = ActionRowBuilder<ButtonBuilder>[];
@@ -109,10 +116,11 @@ export class InteractionReplyTarget implements ReplyTarget {
     try {
       return await this.interaction.followUp({ ...post, allowedMentions: NO_PINGS });
     } catch (error) {
-      const code = discordErrorCode(error);
       const channel = this.interaction.channel;
-      if ((code !== INVALID_WEBHOOK_TOKEN && code !== UNKNOWN_WEBHOOK) || !channel?.isSendable()) throw error;
-      this.logger.info("interaction token expired; posting in the channel instead", { code });
+      if (!isExpiredWebhook(error) || !channel?.isSendable()) throw error;
+      this.logger.info("interaction token expired; posting in the channel instead", {
+        code: discordErrorCode(error),
+      });
       const options: MessageCreateOptions = { ...post, allowedMentions: NO_PINGS };
       return channel.send(options);
     }
@@ -139,11 +147,18 @@ export class InteractionReplyTarget implements ReplyTarget {
   }
 
   address(): ThreadAddress {
+    const { applicationId, token, createdTimestamp } = this.interaction;
     return {
       platform: "discord",
       channel: this.interaction.channelId,
       ...(this.#statusId === undefined ? {} : { statusMessageId: this.#statusId }),
-      ...(this.heading === undefined ? {} : { details: { heading: this.heading } }),
+      details: {
+        ...(this.heading === undefined ? {} : { heading: this.heading }),
+        // Whoever continues the run (a queue worker, a restarted process) edits the response
+        // and posts follow-ups through the interaction's webhook while its token lives, as
+        // this target does; Discord documents only that route for editing the response.
+        ...webhookDetails(applicationId, token, createdTimestamp + INTERACTION_TOKEN_MS),
+      },
     };
   }
 
@@ -173,6 +188,14 @@ export class InteractionReplyTarget implements ReplyTarget {
   }
 }
 
+/** How long Discord keeps an interaction's token (and so its webhook) usable. */
+const INTERACTION_TOKEN_MS = 15 * 60_000;
+
+/** An interaction's webhook in a thread address (strings only). */
+function webhookDetails(applicationId: string, token: string, until: number): Record<string, string> {
+  return { webhook: `${applicationId}/${token}`, webhookUntil: String(until) };
+}
+
 /**
  * A target rebuilt from its address alone (after a restart, or in another process): posts go to
  * the channel (as replies to the request's message when there was one), the status message is
@@ -182,14 +205,23 @@ export class InteractionReplyTarget implements ReplyTarget {
 export class AddressedTarget implements ReplyTarget {
   #channel: Promise<SendableChannels> | undefined;
   #statusId: string | undefined;
+  /** A slash command's webhook while its token lives: its response is the recorded status. */
+  #webhook: { hook: InteractionWebhook; until: number } | undefined;
 
   constructor(
     /** A logged-in client, or one with only its REST token set (a worker's): both post over REST. */
-    private readonly client: Pick<Client, "channels">,
+    private readonly client: Client,
     private readonly where: ThreadAddress,
     private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
   ) {
     this.#statusId = where.statusMessageId;
+    const [applicationId, token] = (where.details?.webhook ?? "").split("/");
+    const until = Number(where.details?.webhookUntil);
+    if (applicationId && token && until > now()) {
+      // The webhook's routes take no bot token: any client's REST can call them.
+      this.#webhook = { hook: new InteractionWebhook(client as Client<true>, applicationId, token), until };
+    }
   }
 
   address(): ThreadAddress {
@@ -198,6 +230,8 @@ export class AddressedTarget implements ReplyTarget {
   }
 
   async post(post: OutgoingPost): Promise<Message> {
+    const sent = await this.#throughWebhook((hook) => hook.send({ ...post, allowedMentions: NO_PINGS }));
+    if (sent) return sent;
     const channel = await this.#sendable();
     const reply = this.where.thread;
     return channel.send({
@@ -217,14 +251,14 @@ export class AddressedTarget implements ReplyTarget {
       heading === undefined ? text : `> ${truncate(heading.replace(/\s+/g, " "), 1200)}\n${text}`,
       CONTENT_LIMIT,
     );
+    const message = { content, allowedMentions: NO_PINGS, ...withComponents(components) };
+    if (this.#statusId !== undefined && this.#statusId === this.where.statusMessageId) {
+      if (await this.#throughWebhook((hook) => hook.editMessage("@original", message))) return;
+    }
     const channel = await this.#sendable();
     if (this.#statusId !== undefined) {
       try {
-        await channel.messages.edit(this.#statusId, {
-          content,
-          allowedMentions: NO_PINGS,
-          ...withComponents(components),
-        });
+        await channel.messages.edit(this.#statusId, message);
         return;
       } catch (error) {
         // Deleted meanwhile, or a slash command's response Discord only lets its (expired)
@@ -242,6 +276,29 @@ export class AddressedTarget implements ReplyTarget {
   }
 
   async finish(): Promise<void> {}
+
+  /**
+   * `send` through the slash command's webhook while its token lives; undefined when there is
+   * none (any more): the caller goes through the channel instead.
+   */
+  async #throughWebhook(send: (hook: InteractionWebhook) => Promise<Message>): Promise<Message | undefined> {
+    const webhook = this.#webhook;
+    if (webhook === undefined) return undefined;
+    if (this.now() >= webhook.until) {
+      this.#webhook = undefined;
+      return undefined;
+    }
+    try {
+      return await send(webhook.hook);
+    } catch (error) {
+      if (!isExpiredWebhook(error)) throw error;
+      this.logger.info("interaction token expired; posting in the channel instead", {
+        code: discordErrorCode(error),
+      });
+      this.#webhook = undefined;
+      return undefined;
+    }
+  }
 
   #sendable(): Promise<SendableChannels> {
     // allowUnknownGuild: a worker's client (no gateway) has no guilds cached, and a run from the
@@ -277,7 +334,7 @@ export class FollowUpTarget extends AddressedTarget {
   #replyUsed = false;
 
   constructor(
-    client: Pick<Client, "channels">,
+    client: Client,
     where: ThreadAddress,
     private readonly interaction: AcknowledgedInteraction,
     private readonly deferredReply: boolean,

@@ -188,3 +188,109 @@ it("continues a run a gateway recorded and was stopped during: told once, the re
   expect(fake.gateway.identifies.count).toBe(identifies);
   expect(identifies).toBe(1);
 });
+
+it("/imagine continued by a worker: the response is edited and images follow up through the interaction's webhook", async () => {
+  const storeUrl = `sqlite://${join(dir, "imagine-worker.sqlite")}`;
+  seedream.setScenario({ images: [{ kind: "ok" }, { kind: "ok", gate: true }] });
+  const gateway = await startDiscordHarness({ env: { STORE_URL: storeUrl }, reuse: { fake, seedream } });
+  const state = await fake.sendInteractionCreate({ name: "imagine", options: { prompt: "two kites", n: 2 } });
+  const progress = await fake.edits.waitFor(
+    (e) => e.interactionId === state.id && /1\/2 done/.test(e.content),
+  );
+  await seedream.reached(1);
+  await gateway.runtime.handler.drain(50);
+  await gateway.close();
+  const after = fake.messages.count;
+
+  seedream.setScenario({});
+  const runtime = await createRuntime(gateway.config, {
+    logger: logger(),
+    recoverOnStart: true,
+    generator: createSeedreamClient({
+      provider: "ark",
+      apiKey: SEEDREAM_KEY,
+      baseUrl: seedream.url,
+      maxRetries: 0,
+    }),
+  });
+  const worker = await startDiscordRestorer({
+    discord: { token: fake.token, apiUrl: fake.apiUrl },
+    logger: logger(),
+  });
+  try {
+    expect(await runtime.handler.recover([worker.restorer])).toMatchObject({ continued: 1 });
+    await runtime.handler.idle();
+  } finally {
+    await worker.stop();
+    await runtime.close();
+  }
+  const posted = fake.messages.all.slice(after);
+  expect(posted.map((m) => [m.content, m.via, m.interactionId])).toEqual([
+    [
+      "The bot restarted while making your images: 1 of 2 were delivered. Making the last one now.",
+      "interaction",
+      state.id,
+    ],
+    ["2/2", "interaction", state.id],
+  ]);
+  const summary = fake.edits.all.filter((e) => e.messageId === progress.messageId).at(-1);
+  expect(summary).toMatchObject({ via: "interaction", interactionId: state.id });
+  expect(summary?.content).toMatch(/^> two kites --n 2\nDone: 2 of 2 images delivered/);
+});
+
+it.each([
+  ["expired by the clock", -1_000, false],
+  ["refused by Discord", 60_000, true],
+])(
+  "a slash command's webhook %s: the status is edited and images posted through the channel",
+  async (_case, left, tried) => {
+    const channel = fake.channel();
+    const status = await botPost(channel.id, { content: "> a kite\nWaiting: you are number 1 in line." });
+    const address: ThreadAddress = {
+      platform: "discord",
+      channel: channel.id,
+      statusMessageId: status.id,
+      // A token Discord does not know (any more): what one looks like after its 15 minutes.
+      details: {
+        heading: "a kite",
+        webhook: `${fake.applicationId}/expired-token`,
+        webhookUntil: String(Date.now() + left),
+      },
+    };
+    const requests = fake.requests.count;
+    const worker = await startDiscordRestorer({
+      discord: { token: fake.token, apiUrl: fake.apiUrl },
+      logger: logger(),
+    });
+    try {
+      const thread = worker.restorer.thread(address);
+      await thread.updateStatus("Making 1 image…");
+      const image = await thread.postImage({
+        key: { runId: "r2", index: 0 },
+        bytes: await fakePng(2),
+        fileName: "seedream-r2-1.png",
+        mimeType: "image/png",
+        caption: "1/1",
+        altText: "a kite",
+      });
+      expect(fake.edits.all.at(-1)).toMatchObject({
+        messageId: status.id,
+        via: "channel",
+        content: "> a kite\nMaking 1 image…",
+      });
+      expect(fake.messages.all.find((m) => m.messageId === image.messageId)).toMatchObject({
+        via: "channel",
+        channelId: channel.id,
+      });
+      // Refused once, the webhook is not asked again for the image.
+      const webhookCalls = fake.requests.all
+        .slice(requests)
+        .filter((r) => r.route.startsWith("PATCH /webhooks") || r.route.startsWith("POST /webhooks"));
+      expect(webhookCalls.map((r) => [r.route, r.status])).toEqual(
+        tried ? [["PATCH /webhooks/:appId/:token/messages/:messageId", 404]] : [],
+      );
+    } finally {
+      await worker.stop();
+    }
+  },
+);

@@ -77,7 +77,7 @@ it("/imagine, kill -9 after image 1: the restarted bot edits the command's respo
 
   seedream.setScenario({});
   await fleet.start();
-  // The interaction token does not survive the restart: the response is edited as a message.
+  // The restarted bot edits the command's response (through its webhook while the token lives).
   const summary = await discord.edits.waitFor(
     (e) => e.messageId === progress.messageId && /Done: 3 of 3/.test(e.content),
     WAIT,
