@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { DiscordStartError, startDiscordRestorer } from "../../adapters/discord/index.js";
-import { createRuntime } from "../../src/app.js";
+import type { Config } from "../../src/config.js";
 import type { ThreadAddress } from "../../src/core/ports.js";
 import { createLogger } from "../../src/logger.js";
-import { createSeedreamClient } from "../../src/seedream/client.js";
 import { FakeDiscord } from "../fakes/discord.js";
 import { userMessage } from "../fakes/discord-incoming.js";
 import { fakePng, sha256 } from "../fakes/jpeg.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
+import { continueOn } from "../helpers/continue-on.js";
 import { RecordingLog } from "../helpers/recording-log.js";
 import { SEEDREAM_KEY, startDiscordHarness, uploadOf } from "./harness.js";
 
@@ -39,6 +39,16 @@ beforeEach(() => {
 
 const logger = () =>
   createLogger({ format: "pretty", level: "debug", secrets: [SEEDREAM_KEY, fake.token], write: log.write });
+
+/** A worker on the gateway's store: continues what the gateway left, through the REST-only restorer. */
+const continueOnWorker = (config: Config) =>
+  continueOn(config, {
+    seedreamUrl: seedream.url,
+    apiKey: SEEDREAM_KEY,
+    logger: logger(),
+    start: () =>
+      startDiscordRestorer({ discord: { token: fake.token, apiUrl: fake.apiUrl }, logger: logger() }),
+  });
 
 /** A message the bot posted earlier (through REST, as a gateway process would have). */
 async function botPost(channelId: string, body: Record<string, unknown>): Promise<{ id: string }> {
@@ -152,28 +162,7 @@ it("continues a run a gateway recorded and was stopped during: told once, the re
   const identifies = fake.gateway.identifies.count;
 
   seedream.setScenario({});
-  const config = gateway.config;
-  const runtime = await createRuntime(config, {
-    logger: logger(),
-    recoverOnStart: true,
-    generator: createSeedreamClient({
-      provider: "ark",
-      apiKey: SEEDREAM_KEY,
-      baseUrl: seedream.url,
-      maxRetries: 0,
-    }),
-  });
-  const worker = await startDiscordRestorer({
-    discord: { token: fake.token, apiUrl: fake.apiUrl },
-    logger: logger(),
-  });
-  try {
-    expect(await runtime.handler.recover([worker.restorer])).toMatchObject({ continued: 1 });
-    await runtime.handler.idle();
-  } finally {
-    await worker.stop();
-    await runtime.close();
-  }
+  expect(await continueOnWorker(gateway.config)).toMatchObject({ continued: 1 });
   const replies = fake.messages.all.filter((m) => m.replyTo === sent.id);
   expect(replies.map((m) => m.content)).toEqual([
     status.content,
@@ -203,27 +192,7 @@ it("/imagine continued by a worker: the response is edited and images follow up 
   const after = fake.messages.count;
 
   seedream.setScenario({});
-  const runtime = await createRuntime(gateway.config, {
-    logger: logger(),
-    recoverOnStart: true,
-    generator: createSeedreamClient({
-      provider: "ark",
-      apiKey: SEEDREAM_KEY,
-      baseUrl: seedream.url,
-      maxRetries: 0,
-    }),
-  });
-  const worker = await startDiscordRestorer({
-    discord: { token: fake.token, apiUrl: fake.apiUrl },
-    logger: logger(),
-  });
-  try {
-    expect(await runtime.handler.recover([worker.restorer])).toMatchObject({ continued: 1 });
-    await runtime.handler.idle();
-  } finally {
-    await worker.stop();
-    await runtime.close();
-  }
+  expect(await continueOnWorker(gateway.config)).toMatchObject({ continued: 1 });
   const posted = fake.messages.all.slice(after);
   expect(posted.map((m) => [m.content, m.via, m.interactionId])).toEqual([
     [

@@ -2,12 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SlackStartError, startSlackRestorer } from "../../adapters/slack/index.js";
-import { createRuntime } from "../../src/app.js";
+import { type SlackRestorerHandle, SlackStartError, startSlackRestorer } from "../../adapters/slack/index.js";
 import { createLogger } from "../../src/logger.js";
-import { createSeedreamClient } from "../../src/seedream/client.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 import { FakeSlackApi } from "../fakes/slack-api.js";
+import { continueOn } from "../helpers/continue-on.js";
 import { RecordingLog } from "../helpers/recording-log.js";
 import { SEEDREAM_KEY, startSlackHarness } from "./harness.js";
 
@@ -49,32 +48,25 @@ it("continues a run a gateway recorded: the rest of the images in its thread, th
   const callsBefore = api.calls.length;
 
   seedream.setScenario({});
-  const runtime = await createRuntime(gateway.config, {
+  let worker: SlackRestorerHandle | undefined;
+  const summary = await continueOn(gateway.config, {
+    seedreamUrl: seedream.url,
+    apiKey: SEEDREAM_KEY,
     logger: logger(),
-    recoverOnStart: true,
-    generator: createSeedreamClient({
-      provider: "ark",
-      apiKey: SEEDREAM_KEY,
-      baseUrl: seedream.url,
-      maxRetries: 0,
-    }),
+    // The bot token and the API URL only: nothing to receive events with.
+    start: async () => {
+      worker = await startSlackRestorer({
+        slack: { botToken: api.botToken, apiUrl: api.apiUrl },
+        logger: logger(),
+        slackRetries: 0,
+      });
+      expect(worker.healthy()).toBe(true);
+      expect(worker.botUserId).toBe(api.botUserId);
+      return worker;
+    },
   });
-  // The bot token and the API URL only: nothing to receive events with.
-  const worker = await startSlackRestorer({
-    slack: { botToken: api.botToken, apiUrl: api.apiUrl },
-    logger: logger(),
-    slackRetries: 0,
-  });
-  try {
-    expect(worker.healthy()).toBe(true);
-    expect(worker.botUserId).toBe(api.botUserId);
-    expect(await runtime.handler.recover([worker.restorer])).toMatchObject({ continued: 1 });
-    await runtime.handler.idle();
-  } finally {
-    await worker.stop();
-    await runtime.close();
-  }
-  expect(worker.healthy()).toBe(false);
+  expect(summary).toMatchObject({ continued: 1 });
+  expect(worker?.healthy()).toBe(false);
 
   const uploads = api.recorder.of("upload").filter((u) => u.channel === channel);
   expect(uploads.map((u) => u.threadTs)).toEqual([message.ts, message.ts]);
