@@ -43,6 +43,8 @@ export interface DiscordRestKit {
   client: Client;
   dispatcher: Dispatcher;
   files: FileDeps;
+  /** Whether Discord's last answer to a call with the bot token refused it (401). */
+  tokenRefused(): boolean;
   /** What output threads need (the typing interval with its default applied). */
   threads: { logger: Logger; typingIntervalMs: number };
   restorer: PlatformRestorer;
@@ -64,13 +66,27 @@ export function discordRestKit(
     : new Agent({ connect: { timeout: DISCORD_DEFAULTS.connectTimeoutMs } });
   const dispatcher = setup.dispatcher ?? (ownAgent as Agent);
   const apiUrl = setup.discord.apiUrl ?? DEFAULT_DISCORD_API_URL;
+  const request = discordRestRequest(dispatcher);
+  const token = { refused: false };
+  // A 401 to a call made with the bot token: the token stopped working (reset in the portal).
+  // discord.js then drops it, so every later call fails until a restart with a working one.
+  // Webhook calls carry no token, so their answers say nothing about it.
+  const makeRequest: typeof request = async (url, init) => {
+    const response = await request(url, init);
+    const authed = new Headers(init.headers as Record<string, string> | undefined).has("authorization");
+    if (authed && response.status === 401 && !token.refused) {
+      logger.error("Discord refused DISCORD_TOKEN: set the bot's current token and restart");
+    }
+    if (authed) token.refused = response.status === 401;
+    return response;
+  };
   const client = new Client({
     intents: [],
     ...gateway,
     // A default for anything that forgets: every send also passes NO_PINGS explicitly.
     allowedMentions: { parse: [], repliedUser: false },
     failIfNotExists: false,
-    rest: { api: apiUrl, makeRequest: discordRestRequest(dispatcher) },
+    rest: { api: apiUrl, makeRequest },
   });
   // An 'error' event without a listener would throw and end the process.
   client.on(Events.Error, (error) => logger.error("discord client error", { error }));
@@ -94,6 +110,7 @@ export function discordRestKit(
     dispatcher,
     files,
     threads,
+    tokenRefused: () => token.refused,
     restorer: {
       platform: PLATFORM,
       thread: (address) => discordThread(threads, new AddressedTarget(client, address, logger), undefined),
@@ -115,7 +132,8 @@ export interface DiscordRestorerHandle extends PlatformHandle {
 /**
  * Discord for a worker: REST only, no gateway login (no shard, no IDENTIFY), posting into the
  * channels a gateway recorded: messages, uploads, status edits and typing are all REST calls.
- * The token is checked once (GET /users/@me); healthy from then until stopped.
+ * The token is checked once (GET /users/@me); healthy from then until stopped, except while
+ * Discord refuses the token.
  */
 export async function startDiscordRestorer(setup: DiscordRestSetup): Promise<DiscordRestorerHandle> {
   const kit = discordRestKit(setup);
@@ -132,7 +150,8 @@ export async function startDiscordRestorer(setup: DiscordRestSetup): Promise<Dis
     name: PLATFORM,
     botUserId: me.id,
     restorer: kit.restorer,
-    healthy: () => !stopped,
+    // Ready while Discord takes the token: a reset one turns /readyz to 503.
+    healthy: () => !stopped && !kit.tokenRefused(),
     async stop() {
       if (stopped) return;
       stopped = true;

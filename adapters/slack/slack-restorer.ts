@@ -110,7 +110,7 @@ export interface SlackRestorerHandle extends PlatformHandle {
 /**
  * Slack for a worker: the Web API only (no HTTP receiver, no Socket Mode, so no signing secret
  * or app token), posting into threads a gateway recorded. Healthy from the token check until
- * stopped: the Web API is stateless, each call reports its own failure.
+ * stopped, except while Slack refuses the token (revoked, app uninstalled).
  */
 export async function startSlackRestorer(setup: SlackWebSetup): Promise<SlackRestorerHandle> {
   const kit = await connectSlackWeb(setup);
@@ -120,7 +120,8 @@ export async function startSlackRestorer(setup: SlackWebSetup): Promise<SlackRes
     name: PLATFORM,
     botUserId: kit.identity.user_id,
     restorer: slackRestorer(kit),
-    healthy: () => !stopped,
+    // Ready while Slack takes the token: a revoked one turns /readyz to 503 until it works again.
+    healthy: () => !stopped && kit.web.tokenRefused === undefined,
     async stop() {
       stopped = true;
     },

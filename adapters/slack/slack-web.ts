@@ -3,7 +3,7 @@ import { webApi } from "@slack/bolt";
 import type { z } from "zod";
 import type { Logger } from "../../src/logger.js";
 import type { HostPolicy } from "../shared/host-policy.js";
-import { retryAfterSeconds } from "./slack-errors.js";
+import { retryAfterSeconds, slackErrorCode } from "./slack-errors.js";
 import { slackLogger } from "./slack-logger.js";
 import {
   authTestSchema,
@@ -34,6 +34,15 @@ export interface SlackWebOptions {
   sleep?: Sleep;
 }
 
+/** Slack's answers that mean the bot token itself no longer works (revoked, app uninstalled…). */
+const TOKEN_REFUSED: ReadonlySet<string> = new Set([
+  "invalid_auth",
+  "not_authed",
+  "token_revoked",
+  "token_expired",
+  "account_inactive",
+]);
+
 export const SLACK_WEB_DEFAULTS = {
   retries: 2,
   rateLimitRetries: 3,
@@ -60,6 +69,8 @@ export interface UploadInput {
  */
 export class SlackWeb {
   readonly client: InstanceType<typeof webApi.WebClient>;
+  /** Slack's code while its last answer refused the token (a readiness check reads it); undefined otherwise. */
+  tokenRefused: string | undefined;
 
   constructor(private readonly options: SlackWebOptions) {
     this.client = new webApi.WebClient(options.token, {
@@ -86,8 +97,11 @@ export class SlackWeb {
   ): Promise<z.output<S>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return schema.parse(await this.client.apiCall(method, args));
+        const answer = await this.client.apiCall(method, args);
+        this.tokenRefused = undefined;
+        return schema.parse(answer);
       } catch (error) {
+        this.#noteRefusal(error);
         const wait = retryAfterSeconds(error);
         const retries = this.options.rateLimitRetries ?? SLACK_WEB_DEFAULTS.rateLimitRetries;
         if (wait === undefined || attempt >= retries || wait > SLACK_WEB_DEFAULTS.maxRetryAfterSeconds)
@@ -96,6 +110,17 @@ export class SlackWeb {
         await (this.options.sleep ?? delay)(wait * 1000);
       }
     }
+  }
+
+  #noteRefusal(error: unknown): void {
+    const code = slackErrorCode(error);
+    if (code === undefined || !TOKEN_REFUSED.has(code)) return;
+    if (this.tokenRefused === undefined) {
+      this.options.logger.error(
+        `Slack refused SLACK_BOT_TOKEN (${code}): reinstall the app or set a new token`,
+      );
+    }
+    this.tokenRefused = code;
   }
 
   authTest() {

@@ -139,6 +139,24 @@ it("posts an image, status edits and typing into a recorded guild-channel thread
   expect(fake.requests.all.map((r) => r.route)).toContain("GET /channels/:channelId");
 });
 
+it("is no longer ready once Discord refuses the token it started with (reset in the portal)", async () => {
+  const worker = await startDiscordRestorer({
+    discord: { token: fake.token, apiUrl: fake.apiUrl },
+    logger: logger(),
+  });
+  try {
+    const thread = worker.restorer.thread({ platform: "discord", channel: fake.channel().id });
+    await thread.postText("one");
+    expect(worker.healthy()).toBe(true);
+    fake.failNext("POST /channels/:channelId/messages", { status: 401, message: "401: Unauthorized" });
+    await expect(thread.postText("two")).rejects.toThrow();
+    expect(worker.healthy()).toBe(false);
+    expect(log.count(/Discord refused DISCORD_TOKEN/)).toBe(1);
+  } finally {
+    await worker.stop();
+  }
+});
+
 it("refuses a bad token at start-up in one line naming DISCORD_TOKEN", async () => {
   const failure = await startDiscordRestorer({
     discord: { token: "not-the-token", apiUrl: fake.apiUrl },

@@ -94,6 +94,30 @@ it("continues a run a gateway recorded: the rest of the images in its thread, th
   expect(workerMethods.has("apps.connections.open")).toBe(false);
 });
 
+it("is not ready while Slack refuses its token, and ready again once the token works", async () => {
+  const log = new RecordingLog();
+  const worker = await startSlackRestorer({
+    slack: { botToken: api.botToken, apiUrl: api.apiUrl },
+    logger: logger(log),
+    slackRetries: 0,
+  });
+  try {
+    const thread = worker.restorer.thread({
+      platform: "slack",
+      channel: "C0REVOKED1",
+      thread: "1700000000.000100",
+    });
+    api.failNext("chat.postMessage", { error: "token_revoked" });
+    await expect(thread.postText("one")).rejects.toThrow();
+    expect(worker.healthy()).toBe(false);
+    expect(log.count(/Slack refused SLACK_BOT_TOKEN \(token_revoked\)/)).toBe(1);
+    await thread.postText("two");
+    expect(worker.healthy()).toBe(true);
+  } finally {
+    await worker.stop();
+  }
+});
+
 it("refuses a bad bot token at start-up in one line naming SLACK_BOT_TOKEN", async () => {
   const failure = await startSlackRestorer({
     slack: { botToken: "xoxb-not-the-token", apiUrl: api.apiUrl },
