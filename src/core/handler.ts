@@ -233,7 +233,11 @@ export function createHandler(deps: HandlerDeps): Handler {
   const lease =
     deps.lease ?? createProcessLease(store, logger, queue ? { heartbeatMs: 5_000, staleMs: 15_000 } : {});
   const observer = deps.observer ?? noObserver;
-  observer.watchLoad(() => ({ queued: limiter.waitingCount, running: limiter.runningCount }));
+  observer.watchLoad(
+    queue
+      ? async () => ({ queued: await queue.length().catch(() => 0), running: limiter.runningCount })
+      : () => ({ queued: limiter.waitingCount, running: limiter.runningCount }),
+  );
   let markRecovered = () => {};
   const recovered = deps.recoverOnStart
     ? new Promise<void>((resolve) => {

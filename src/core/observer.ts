@@ -40,7 +40,13 @@ export interface RunObserver {
   firstImage(platform: string, ms: number): void;
   runEnded(summary: RunSummary): void;
   /** How to read the admission state (requests waiting for a slot, runs holding one) when asked. */
-  watchLoad(read: () => { queued: number; running: number }): void;
+  watchLoad(read: () => Load | Promise<Load>): void;
+}
+
+/** Requests waiting for a slot, and runs holding one (in this process). */
+export interface Load {
+  queued: number;
+  running: number;
 }
 
 export const noObserver: RunObserver = {

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { ImageOutcome, RunOutcome } from "../core/observer.js";
+import type { ImageOutcome, Load, RunOutcome } from "../core/observer.js";
 
 /**
  * The bot's Prometheus metrics. Each bot gets its own `Registry` (never prom-client's global
@@ -31,7 +31,7 @@ export interface BotMetrics {
   firstImage(seconds: number): void;
   imageDelivered(seconds: number): void;
   /** Read at every scrape: requests waiting for a slot, runs holding one. */
-  watchLoad(read: () => { queued: number; running: number }): void;
+  watchLoad(read: () => Load | Promise<Load>): void;
   apiError(code: string): void;
   cost(currency: string, amount: number): void;
 }
@@ -80,21 +80,21 @@ export function createPrometheusMetrics(options: PrometheusOptions = {}): Promet
     buckets: [...DEFAULTS.deliveryBuckets],
     registers,
   });
-  let load = () => ({ queued: 0, running: 0 });
+  let load: () => Load | Promise<Load> = () => ({ queued: 0, running: 0 });
   new Gauge({
     name: "seedream_queue_depth",
-    help: "Requests waiting for a free run slot.",
+    help: "Requests waiting for a free run slot (on Redis: in the queue every process shares).",
     registers,
-    collect() {
-      this.set(load().queued);
+    async collect() {
+      this.set((await load()).queued);
     },
   });
   new Gauge({
     name: "seedream_runs_in_progress",
     help: "Runs holding a slot (downloading references or generating).",
     registers,
-    collect() {
-      this.set(load().running);
+    async collect() {
+      this.set((await load()).running);
     },
   });
   const apiErrors = new Counter({
