@@ -116,6 +116,8 @@ export interface FakeLogEntry {
   index: number;
   kind: FakeImageKind;
   event: "reached-gate" | "sent";
+  /** When it happened: `performance.timeOrigin + performance.now()` (ms), comparable across processes. */
+  at: number;
 }
 
 export interface FakeSeedream {
@@ -320,12 +322,12 @@ export async function startFakeSeedream(initial: FakeScenario = {}): Promise<Fak
       origin: fake.origin,
       files,
       gate: (index, kind) => {
-        fake.log.push({ request: number, index, kind, event: "reached-gate" });
+        fake.log.push({ request: number, index, kind, event: "reached-gate", at: wallClock() });
         reachedSignals.resolve(index);
         return gatesOpen ? Promise.resolve() : gates.get(index);
       },
       onSent: (index, kind) => {
-        fake.log.push({ request: number, index, kind, event: "sent" });
+        fake.log.push({ request: number, index, kind, event: "sent", at: wallClock() });
         sentSignals.resolve(index);
       },
     });
@@ -348,6 +350,9 @@ export async function startFakeSeedream(initial: FakeScenario = {}): Promise<Fak
   fake.url = `${fake.origin}/api/v3`;
   return fake;
 }
+
+/** Milliseconds since the epoch with sub-millisecond resolution (the benches compare processes' times). */
+const wallClock = (): number => performance.timeOrigin + performance.now();
 
 function sendError(res: ServerResponse, error: ErrorScenario["error"], requestId: string): void {
   const headers: Record<string, string> = { "content-type": "application/json" };
