@@ -1,5 +1,6 @@
 import type { Config } from "./config.js";
 import type { CounterStore } from "./core/counters.js";
+import { imagesInFlight } from "./core/decode-slots.js";
 import { createHandler, type Handler } from "./core/handler.js";
 import { createImageBudget, type ImageBudget } from "./core/image-budget.js";
 import type { RunObserver } from "./core/observer.js";
@@ -76,6 +77,7 @@ export function createGenerator(config: Config): ImageGenerator & { close?(): Pr
     authScheme: seedream.authScheme,
     parallelRequests: seedream.parallelRequests,
     imageHosts: seedream.imageHosts,
+    admitImage: () => imagesInFlight.acquire(),
   });
 }
 

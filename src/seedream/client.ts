@@ -72,6 +72,12 @@ export interface SeedreamClientOptions {
   now?: () => number;
   onRetry?: (info: RetryInfo) => void;
   userAgent?: string;
+  /**
+   * Waits until one more streamed image may be read; resolves with what frees it. Held from an
+   * image event's first big chunk until the caller asks for the next event (see `decodeSse`),
+   * so a process bounds the images it holds across all runs. Default: no bound.
+   */
+  admitImage?: () => Promise<() => void>;
 }
 
 export interface SeedreamClient extends ImageGenerator {
@@ -230,7 +236,10 @@ export function createSeedreamClient(options: SeedreamClientOptions): SeedreamCl
       yield* eventsFromJson((await readAll(sniffed.chunks)).toString("utf8"), context);
     } else if (sniffed.kind === "sse") {
       try {
-        yield* eventsFromSse(decodeSse(sniffed.chunks, { liftBase64Field: BASE64_FIELD }), context);
+        yield* eventsFromSse(
+          decodeSse(sniffed.chunks, { liftBase64Field: BASE64_FIELD, admit: options.admitImage }),
+          context,
+        );
       } catch (error) {
         // A connection that breaks mid-stream is a stream that ended early, like a clean close
         // before `completed`; our own timeout, a cancel and the API's errors stay what they are.

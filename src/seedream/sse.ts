@@ -18,6 +18,11 @@ export const SSE_DEFAULTS = {
    * server that never ends its event is cut off here instead of filling the heap.
    */
   maxEventChars: 64 * 1024 * 1024,
+  /**
+   * An event past this many bytes is an image (error, usage and progress events are under a
+   * few KB): reading more of it waits for `admit`.
+   */
+  admitAfterBytes: 256 * 1024,
 } as const;
 
 export interface DecodeSseOptions {
@@ -29,6 +34,15 @@ export interface DecodeSseOptions {
    * straight from the bytes into `lifted`, never held as text (sse-lift.ts says when and why).
    */
   liftBase64Field?: string;
+  /**
+   * Called when an event grows past `admitAfterBytes`, before any more of it is read; resolves
+   * with the function that frees what it admitted. The admission lasts until the caller asks for
+   * the next message after that event (it has handled the image by then: every layer above
+   * pulls one event at a time), or the stream ends. Lets a process bound how many images are in
+   * flight across all its streams; the others wait, unread, in their sockets.
+   */
+  admit?: () => Promise<() => void>;
+  admitAfterBytes?: number;
 }
 
 const CR = 13;
@@ -49,11 +63,16 @@ export async function* decodeSse(
   options: DecodeSseOptions = {},
 ): AsyncGenerator<SseMessage, void, undefined> {
   const maxEventChars = options.maxEventChars ?? SSE_DEFAULTS.maxEventChars;
+  const admitAfterBytes = options.admitAfterBytes ?? SSE_DEFAULTS.admitAfterBytes;
   const ready: SseMessage[] = [];
   let overflow = false;
   let lift: Base64Lift | undefined;
+  /** Bytes read since the last complete event (roughly the event in flight). */
+  let pending = 0;
+  let release: (() => void) | undefined;
   const parser = createParser({
     onEvent: (message: EventSourceMessage) => {
+      pending = 0;
       const lifted = lift?.take();
       ready.push({ event: message.event, data: message.data, ...(lifted ? { lifted } : {}) });
     },
@@ -78,18 +97,36 @@ export async function* decodeSse(
       maxEventChars,
     );
   }
-  for await (const chunk of chunks) {
-    if (lift) lift.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
-    else feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
-    while (ready.length > 0) yield ready.shift() as SseMessage;
+  /** Hands over the complete events; what was admitted for them is freed once the caller asks for more. */
+  async function* flush(): AsyncGenerator<SseMessage, void, undefined> {
+    if (ready.length === 0) return;
+    const admitted = release;
+    release = undefined;
+    try {
+      while (ready.length > 0) yield ready.shift() as SseMessage;
+    } finally {
+      admitted?.();
+    }
   }
-  feed(decoder.decode());
-  // A server that ends with `data: …\n` but no blank line still meant that event; one cut off
-  // mid-line did not (the parser drops it), and the caller will notice the missing `completed`.
-  // A final CR may be the parser's held half of a CRLF: the LF completes it, the next one ends
-  // the event.
-  const end = last.charCodeAt(last.length - 1);
-  if (end === LF) parser.feed("\n");
-  else if (end === CR) parser.feed("\n\n");
-  while (ready.length > 0) yield ready.shift() as SseMessage;
+  try {
+    for await (const chunk of chunks) {
+      pending += chunk.length;
+      if (lift) lift.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+      else feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+      yield* flush();
+      if (options.admit && release === undefined && pending > admitAfterBytes)
+        release = await options.admit();
+    }
+    feed(decoder.decode());
+    // A server that ends with `data: …\n` but no blank line still meant that event; one cut off
+    // mid-line did not (the parser drops it), and the caller will notice the missing `completed`.
+    // A final CR may be the parser's held half of a CRLF: the LF completes it, the next one ends
+    // the event.
+    const end = last.charCodeAt(last.length - 1);
+    if (end === LF) parser.feed("\n");
+    else if (end === CR) parser.feed("\n\n");
+    yield* flush();
+  } finally {
+    release?.();
+  }
 }
