@@ -5,7 +5,7 @@
  *   caller dropping each image once it has it;
  * - `parser-direct`: eventsource-parser fed every chunk, with a bare JSON.parse (no zod, no events);
  * - `naive`: buffer the whole body, then split, JSON.parse and decode everything.
- * Run: npm run bench  (node --import tsx --expose-gc bench/run.ts). Writes its section of bench/RESULTS.md.
+ * Run: npm run bench -- sse  (bench/run.ts). Writes its section of bench/RESULTS.md.
  */
 import { cpus, loadavg } from "node:os";
 import { createParser } from "eventsource-parser";
@@ -15,10 +15,6 @@ import { writeResultsSection } from "./results-file.js";
 import { buildWorkload, naiveEvents, type Workload } from "./workload.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) {
-  console.error("Run with --expose-gc (npm run bench).");
-  process.exit(1);
-}
 
 /**
  * Full GCs until external memory stops moving: Node frees Buffer memory (and updates
@@ -180,7 +176,8 @@ async function scaling(): Promise<string[]> {
   return rows;
 }
 
-async function main(): Promise<void> {
+export async function runSse(): Promise<void> {
+  if (!gc) throw new Error("The SSE bench needs --expose-gc (npm run bench).");
   const workload = buildWorkload({ images: 15, imageMiB: 4, minChunk: 16_384, maxChunk: 65_536 });
   const totalMiB = workload.totalBytes / 2 ** 20;
   console.log(
@@ -232,7 +229,7 @@ async function main(): Promise<void> {
     "i.e. what is really held. The caller drops each image once it has it. Throughput: input MB per",
     "second of process CPU time (user + system), median of 5 runs, so other load on the machine does",
     `not distort it (load average at start: ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores).`,
-    "`npm run bench` to reproduce.",
+    "`npm run bench -- sse` to reproduce.",
     "",
     ...table,
     "",
@@ -252,5 +249,3 @@ async function main(): Promise<void> {
   console.log(`\n${report}`);
   writeResultsSection("sse", report);
 }
-
-await main();

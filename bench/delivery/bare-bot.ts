@@ -7,8 +7,9 @@
  * and Buffer.from decode each image, as a careful hand-written bot would.
  */
 // discord.js first: its undici then owns the global dispatcher, which Bolt (axios) never uses.
-import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
+
 import bolt from "@slack/bolt";
+import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
 import { createParser } from "eventsource-parser";
 
 export interface BareEnv {

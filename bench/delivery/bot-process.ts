@@ -15,8 +15,14 @@ export interface LoopReport {
   max: number;
   /** Peak RSS of the process so far (the kernel's high-water mark), MiB. */
   peakRssMiB: number;
+  /** RSS when the window began, MiB. */
+  startRssMiB: number;
   /** Log lines at warn or above the bot wrote (ours only). */
   warnings: string[];
+  /** At the sample with the highest RSS: what V8's heap and Buffers held then, MiB. */
+  atPeak: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
+  /** Ours: the most images in flight at once, and the most runs waiting for a slot (sampled). */
+  slots?: { mostInUse: number; mostQueued: number };
 }
 
 const kind = process.env.BENCH_BOT;
@@ -24,23 +30,45 @@ const env = JSON.parse(process.env.BENCH_ENV ?? "{}") as Record<string, string>;
 const warnings: string[] = [];
 
 let stop: () => Promise<void>;
+let slots: { inUse: number; queued: number } | undefined;
 if (kind === "bare") {
   const { startBareBot } = await import("./bare-bot.js");
   const bot = await startBareBot(env as unknown as BareEnv);
   stop = () => bot.stop();
 } else {
-  const { main } = await import("../../src/main.js");
+  // BENCH_BOT_ROOT: another checkout's bot (a "before" in the same run); default this one.
+  const root = process.env.BENCH_BOT_ROOT;
+  const { main } = (await import(
+    root ? `${root}/src/main.ts` : "../../src/main.js"
+  )) as typeof import("../../src/main.js");
   const bot = await main(env, {
     terminal: false,
     writeLog: (line) => {
-      if (/"level":"?(warn|error|fatal|40|50|60)/.test(line) && warnings.length < 20) warnings.push(line.slice(0, 600));
+      if (/"level":"?(warn|error|fatal|40|50|60)/.test(line) && warnings.length < 20)
+        warnings.push(line.slice(0, 600));
     },
   });
   stop = () => bot.stop();
+  slots = (
+    (await import(root ? `${root}/src/core/decode-slots.ts` : "../../src/core/decode-slots.js")) as Partial<
+      typeof import("../../src/core/decode-slots.js")
+    >
+  ).imagesInFlight;
 }
 
 // 1 ms resolution: the figure of interest is a p99 near 100 ms.
 const delay = monitorEventLoopDelay({ resolution: 1 });
+const most = { mostInUse: 0, mostQueued: 0 };
+let startRss = process.memoryUsage.rss();
+let atPeak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+const sampler = setInterval(() => {
+  const usage = process.memoryUsage();
+  if (usage.rss > atPeak.rss) atPeak = usage;
+  if (!slots) return;
+  most.mostInUse = Math.max(most.mostInUse, slots.inUse);
+  most.mostQueued = Math.max(most.mostQueued, slots.queued);
+}, 5);
+sampler.unref();
 const ms = (nanoseconds: number) => nanoseconds / 1e6;
 
 answer({
@@ -48,6 +76,10 @@ answer({
     delay.reset();
     delay.enable();
     warnings.length = 0;
+    startRss = process.memoryUsage.rss();
+    atPeak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+    most.mostInUse = 0;
+    most.mostQueued = 0;
   },
   "loop-stop": (): LoopReport => {
     delay.disable();
@@ -56,7 +88,15 @@ answer({
       p99: ms(delay.percentile(99)),
       max: ms(delay.max),
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      startRssMiB: startRss / 2 ** 20,
+      atPeak: {
+        rss: atPeak.rss / 2 ** 20,
+        heapUsed: atPeak.heapUsed / 2 ** 20,
+        external: atPeak.external / 2 ** 20,
+        arrayBuffers: atPeak.arrayBuffers / 2 ** 20,
+      },
       warnings: [...warnings],
+      ...(slots ? { slots: { ...most } } : {}),
     };
   },
   stop: async () => {

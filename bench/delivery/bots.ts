@@ -29,14 +29,21 @@ export class BotUnderTest {
   ) {}
 
   /** `env`: settings on top of the bench's (ours reads them; the bare bot has none). */
-  static async start(kind: BotKind, fakes: BenchFakes, env: Record<string, string> = {}): Promise<BotUnderTest> {
+  static async start(
+    kind: BotKind,
+    fakes: BenchFakes,
+    env: Record<string, string> = {},
+  ): Promise<BotUnderTest> {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), "seedream-bench-"));
     const botEnv = {
       SEEDREAM_API_KEY: SEEDREAM_KEY,
       SEEDREAM_BASE_URL: fakes.seedreamUrl,
       SEEDREAM_MAX_RETRIES: "0",
-      STORE_URL: `sqlite://${join(dataDir, "bot.sqlite")}`,
+      // memory:// by default: on sqlite:// many concurrent runs fail with SQLITE_BUSY and stall the
+      // event loop for seconds (RESULTS.md); BENCH_STORE=sqlite measures that store instead.
+      STORE_URL:
+        process.env.BENCH_STORE === "sqlite" ? `sqlite://${join(dataDir, "bot.sqlite")}` : "memory://",
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",

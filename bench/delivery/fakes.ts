@@ -103,7 +103,9 @@ export class BenchFakes {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        reject(new Error(`${key}: ${this.visible.get(key)?.length ?? 0} of ${count} images after ${timeoutMs} ms`));
+        reject(
+          new Error(`${key}: ${this.visible.get(key)?.length ?? 0} of ${count} images after ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       const waiter = {
         key,

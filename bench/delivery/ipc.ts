@@ -46,8 +46,7 @@ export function answer(handlers: Record<string, (payload: unknown) => unknown>):
       })
       .then(
         (payload) => process.send?.({ id: message.id, type: message.type, payload }),
-        (error: unknown) =>
-          process.send?.({ id: message.id, type: message.type, error: String(error) }),
+        (error: unknown) => process.send?.({ id: message.id, type: message.type, error: String(error) }),
       );
   });
 }

@@ -122,7 +122,8 @@ export async function queue(
   const edits = () =>
     platform === "slack"
       ? fakes.slack.recorder.calls.filter((c) => c.method === "chat.update").length
-      : fakes.discord.rest.requests.all.filter((r) => r.method === "PATCH" && /\/messages\//.test(r.path)).length;
+      : fakes.discord.rest.requests.all.filter((r) => r.method === "PATCH" && /\/messages\//.test(r.path))
+          .length;
   const before = edits();
   const started = performance.now();
   const sent = await Promise.all(
@@ -180,7 +181,7 @@ export async function load(
       ...(await bot.mention(job.platform, job.seat, `${job.tag} a lighthouse --n 2 --size 4K`)),
     })),
   );
-  const timeoutMs = 2 * delayMs + 120_000;
+  const timeoutMs = 2 * delayMs + 60_000;
   const settled = await Promise.allSettled(
     sent.map((run) => fakes.waitImages(run.platform, run.channel, 2, timeoutMs)),
   );

@@ -19,7 +19,8 @@ export interface StreamPlan {
 /** Noise, lightly blurred: a 4K JPEG of 3.5 MB and a 2K of 0.9 MB, about what photos weigh. */
 async function photo(tier: ImageTier): Promise<Buffer> {
   const side = tier === "4K" ? 4096 : 2048;
-  return sharp({ create: { width: side, height: side, channels: 3, noise: { type: "gaussian", mean: 128, sigma: 30 } } })
+  const noise = { type: "gaussian", mean: 128, sigma: 30 } as const;
+  return sharp({ create: { width: side, height: side, channels: 3, background: "#808080", noise } })
     .blur(1)
     .jpeg({ quality: 85 })
     .toBuffer();

@@ -176,8 +176,7 @@ async function entryFor(
   const png = context.body.output_format === "png";
   const bytes = image.bytes ?? (await (png ? fakePng(index) : fakeJpeg(index)));
   const sizeField = sizeText ? { size: sizeText } : {};
-  if (context.body.response_format === "b64_json")
-    return { b64_json: base64(bytes), ...sizeField };
+  if (context.body.response_format === "b64_json") return { b64_json: base64(bytes), ...sizeField };
   const path = `/files/${context.record.number}-${index}.${png ? "png" : "jpeg"}`;
   context.files.set(path, bytes);
   return { url: `${context.origin}${path}`, ...sizeField };
