@@ -1,14 +1,16 @@
 /**
  * SSE parse throughput and peak memory for a 15-image Seedream stream (4 MiB of base64 per
  * image, 16–64 KiB chunks), comparing:
- * - `streaming`: the client's real path (TextDecoder → eventsource-parser → zod → Buffer), the
- *   caller dropping each image once it has it;
+ * - `streaming`: the client's real path (b64_json lifted from the bytes and decoded chunk by chunk,
+ *   the rest TextDecoder → eventsource-parser → zod), the caller dropping each image once it has it;
+ * - `text path`: the same without the lift (the base64 through the parser, sliced from the text);
  * - `parser-direct`: eventsource-parser fed every chunk, with a bare JSON.parse (no zod, no events);
  * - `naive`: buffer the whole body, then split, JSON.parse and decode everything.
  * Run: npm run bench -- sse  (bench/run.ts). Writes its section of bench/RESULTS.md.
  */
 import { cpus, loadavg } from "node:os";
 import { createParser } from "eventsource-parser";
+import { BASE64_FIELD } from "../src/seedream/event-json.js";
 import { eventsFromSse, type TranslateContext } from "../src/seedream/events.js";
 import { decodeSse } from "../src/seedream/sse.js";
 import { writeResultsSection } from "./results-file.js";
@@ -76,10 +78,14 @@ async function* feed(workload: Workload, probe: MemoryProbe): AsyncGenerator<Buf
   }
 }
 
-async function streaming(workload: Workload, probe: MemoryProbe): Promise<Sample> {
+const streaming = (workload: Workload, probe: MemoryProbe) => decoded(workload, probe, true);
+const textPath = (workload: Workload, probe: MemoryProbe) => decoded(workload, probe, false);
+
+async function decoded(workload: Workload, probe: MemoryProbe, lift: boolean): Promise<Sample> {
   let images = 0;
   let bytesOut = 0;
-  for await (const event of eventsFromSse(decodeSse(feed(workload, probe)), context)) {
+  const options = lift ? { liftBase64Field: BASE64_FIELD } : {};
+  for await (const event of eventsFromSse(decodeSse(feed(workload, probe), options), context)) {
     if (event.type === "image") {
       images += 1;
       bytesOut += event.bytes.length;
@@ -193,6 +199,12 @@ export async function runSse(): Promise<void> {
 
   const results = [
     await measure("streaming (ours)", streaming, workload, 5),
+    await measure(
+      "ours without the lift (base64 through the parser, sliced from the text)",
+      textPath,
+      workload,
+      5,
+    ),
     await measure("eventsource-parser fed directly", parserDirect, workload, 5),
     await measure("naive buffer-everything", naive, workload, 5),
   ];
@@ -200,7 +212,7 @@ export async function runSse(): Promise<void> {
     if (result.sample.images !== workload.images)
       throw new Error(`${result.name} decoded ${result.sample.images} images`);
   }
-  const [ours, , baseline] = results as [Result, Result, Result];
+  const [ours, , , baseline] = results as [Result, Result, Result, Result];
   const table = [
     "| parser | throughput (MB per CPU-second) | peak memory (MiB) | peak live memory (MiB) |",
     "|---|---:|---:|---:|",
