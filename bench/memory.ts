@@ -387,12 +387,12 @@ ${MODES.map(row).join("\n")}
 - What the client holds per image now: the base64 lifted out of the bytes and decoded chunk by
   chunk, joined once into the image's Buffer at its closing quote; no string of the image's size
   (decoded text, the parser's line, the JSON value) exists any more (src/seedream/sse-lift.ts).
-- Discord's extra over Slack: two more copies of each image while it is uploaded. @discordjs/rest
+- Discord's extra over Slack: one more copy of each image while it is uploaded. @discordjs/rest
   wraps each file in \`new Blob([buffer])\` before our makeRequest sees it (a copy; its API takes
-  no Blob or stream as a file), and undici reads that Blob to send it (Node 20's \`Blob.stream()\`
-  hands it over as one more copy of the whole). A run posts one image at a time (the next event is
-  not read until the post returns), so that is two extra images per run in flight, on top of the
-  process-wide bound on images in flight.
+  no Blob or stream as a file). undici then reads that Blob in 64 KiB slices (adapters/discord/
+  rest.ts; read whole, as Node 20 hands a Blob over, it was one more full copy). A run posts one
+  image at a time (the next event is not read until the post returns): one extra image per run in
+  flight, within the process-wide bound on images in flight.
 `;
   writeResultsSection("memory", markdown);
   process.stdout.write(markdown);
