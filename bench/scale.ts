@@ -15,11 +15,16 @@
  *    paces them. Measured: the bot's CPU, its event loop lag, how long the runs took beyond the
  *    pace, and the ack time of slash commands sent meanwhile (Slack allows 3 s).
  * The fakes share the 2 cores with the bots, so every figure is conservative.
- * Run: npm run bench:scale [-- --quick] [-- --only admitted|takeover|capacity]. Writes its section of bench/RESULTS.md.
+ * Run: npm run bench:scale [-- --quick] [-- --only admitted|takeover|capacity] (quick: one round,
+ * K=BENCH_K or 25; BENCH_STORES=sqlite,redis picks the capacity stores; BENCH_DEBUG=1 echoes the
+ * bots' logs). Writes its section of bench/RESULTS.md.
  */
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import sharp from "sharp";
+import { RUN_QUEUE_DEFAULTS } from "../src/queue/bullmq-run-queue.js";
 import { type FakeSeedream, startFakeSeedream } from "../test/fakes/seedream-server.js";
 import { FakeSlackApi } from "../test/fakes/slack-api.js";
 import { SlackEventSender } from "../test/fakes/slack-events.js";
@@ -38,8 +43,9 @@ const SEEDREAM_KEY = "sk-bench-scale-secret-0123456789";
 const SIGNING_SECRET = "bench-scale-signing-secret-0123456789abcdef";
 const ADMIT = { rounds: QUICK ? 1 : 3, warmup: 30, requests: QUICK ? 150 : 400, inFlight: 32 };
 const TAKEOVER_ROUNDS = QUICK ? 1 : 3;
+const QUICK_K = [Number(process.env.BENCH_K ?? 25)];
 const CAPACITY = {
-  runs: QUICK ? [Number(process.env.BENCH_K ?? 40)] : [10, 25, 50, 100],
+  runs: QUICK ? { sqlite: QUICK_K, redis: QUICK_K } : { sqlite: [5, 10, 25], redis: [10, 25, 50, 100] },
   images: 4,
   paceMs: 5000,
   probes: 20,
@@ -165,16 +171,45 @@ function statusesPosted(bench: Bench, tag: string, count: number): Promise<unkno
 
 interface Admission {
   processes: number;
-  perSecond: number[];
-  ackP95: number[];
+  rounds: Round[];
 }
 
-async function admitted(
-  bench: Bench,
-  processes: number,
-  round: number,
-  db: number,
-): Promise<[number, number]> {
+interface Round {
+  perSecond: number;
+  ackP95: number;
+  /** CPU seconds per second of the round: the bots together, the bench (fakes and load), Redis. */
+  cpu: { bots: number; bench: number; redis: number };
+}
+
+/** Redis's own CPU seconds so far (INFO cpu). */
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(info.match(new RegExp(`^${name}:([\\d.]+)`, "m"))?.[1] ?? 0);
+  return field("used_cpu_user") + field("used_cpu_sys");
+}
+
+/** Jobs in the run queue (every state): what the gateways really handed to the workers. */
+async function queuedJobs(redis: Redis): Promise<number> {
+  const queue = new Queue(RUN_QUEUE_DEFAULTS.name, { connection: redis, prefix: RUN_QUEUE_DEFAULTS.prefix });
+  const counts = await queue.getJobCounts();
+  await queue.close();
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
+
+/** Resolves once the run queue holds `expected` jobs; throws if it holds more, or fewer for 15 s. */
+async function allQueued(redis: Redis, expected: number): Promise<void> {
+  const deadline = performance.now() + 15_000;
+  for (;;) {
+    const jobs = await queuedJobs(redis);
+    if (jobs === expected) return;
+    if (jobs > expected || performance.now() > deadline) {
+      throw new Error(`${expected} requests acked and told, but ${jobs} jobs in the run queue`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function admitted(bench: Bench, processes: number, round: number, db: number): Promise<Round> {
   const bots = await Promise.all(
     range(processes).map(() =>
       bench.bot({
@@ -185,31 +220,47 @@ async function admitted(
       }),
     ),
   );
+  const redis = new Redis(`${bench.redis.url}/${db}`, { maxRetriesPerRequest: null });
   const warm = `W${processes}R${round}X`;
   await slashCommands(bots, ADMIT.warmup, warm, ADMIT.inFlight);
   await statusesPosted(bench, warm, ADMIT.warmup);
+  await allQueued(redis, ADMIT.warmup);
   const tag = `A${processes}R${round}X`;
+  const cpuBefore = { bots: await botsCpu(bots), bench: process.cpuUsage(), redis: await redisCpu(redis) };
   const started = performance.now();
   const acks = await slashCommands(bots, ADMIT.requests, tag, ADMIT.inFlight);
   await statusesPosted(bench, tag, ADMIT.requests);
+  // The status is posted just before the job is added: the clock stops once both are there.
+  await allQueued(redis, ADMIT.warmup + ADMIT.requests);
   const seconds = (performance.now() - started) / 1000;
+  const benchCpu = process.cpuUsage(cpuBefore.bench);
+  const cpu = {
+    bots: ((await botsCpu(bots)) - cpuBefore.bots) / seconds,
+    bench: (benchCpu.user + benchCpu.system) / 1e6 / seconds,
+    redis: ((await redisCpu(redis)) - cpuBefore.redis) / seconds,
+  };
+  const jobs = await queuedJobs(redis);
+  await redis.quit();
   await bench.stopBots();
-  return [ADMIT.requests / seconds, percentile(acks, 95)];
+  if (jobs !== ADMIT.warmup + ADMIT.requests) {
+    throw new Error(
+      `${ADMIT.warmup + ADMIT.requests} requests acked and told, but ${jobs} jobs in the run queue`,
+    );
+  }
+  return { perSecond: ADMIT.requests / seconds, ackP95: percentile(acks, 95), cpu };
 }
 
+const botsCpu = async (bots: Bot[]): Promise<number> =>
+  (await Promise.all(bots.map((bot) => sample(bot)))).reduce((sum, s) => sum + s.cpu, 0);
+
 async function admission(bench: Bench): Promise<Admission[]> {
-  const results = [1, 3].map((processes) => ({
-    processes,
-    perSecond: [] as number[],
-    ackP95: [] as number[],
-  }));
+  const results: Admission[] = [1, 3].map((processes) => ({ processes, rounds: [] }));
   let db = 0;
   for (const round of range(ADMIT.rounds)) {
     for (const result of results) {
-      const [perSecond, ackP95] = await admitted(bench, result.processes, round, ++db);
-      result.perSecond.push(perSecond);
-      result.ackP95.push(ackP95);
-      say(`admitted, ${result.processes} process(es), round ${round + 1}: ${perSecond.toFixed(0)} runs/s`);
+      const measured = await admitted(bench, result.processes, round, ++db);
+      result.rounds.push(measured);
+      say(`admitted, ${result.processes} process(es), round ${round + 1}: ${JSON.stringify(measured)}`);
     }
   }
   return results;
@@ -314,7 +365,7 @@ async function capacity(bench: Bench, store: Store, runs: number, image: Buffer)
   const storeUrl =
     store === "sqlite"
       ? `sqlite://${join(tmpdir(), `seedream-bench-scale-${process.pid}-${runs}.sqlite`)}`
-      : `${bench.redis.url}/${14 - CAPACITY.runs.indexOf(runs)}`;
+      : `${bench.redis.url}/${14 - CAPACITY.runs.redis.indexOf(runs)}`;
   const bot = await bench.bot({
     STORE_URL: storeUrl,
     MAX_CONCURRENT_RUNS: String(runs),
@@ -407,12 +458,13 @@ async function main(): Promise<void> {
     const takeover = part("takeover") ? await takeovers(bench) : [];
     const capacities: Capacity[] = [];
     if (part("capacity")) {
-      for (const store of ["sqlite", "redis"] as const) {
-        for (const runs of CAPACITY.runs) capacities.push(await capacity(bench, store, runs, image));
+      for (const store of (process.env.BENCH_STORES?.split(",") ?? ["sqlite", "redis"]) as Store[]) {
+        for (const runs of CAPACITY.runs[store]) capacities.push(await capacity(bench, store, runs, image));
       }
     }
     const [one, three] = admissions;
-    const ratio = one && three ? median(three.perSecond) / median(one.perSecond) : Number.NaN;
+    const perSecond = (a: Admission) => median(a.rounds.map((r) => r.perSecond));
+    const ratio = one && three ? perSecond(three) / perSecond(one) : Number.NaN;
     const f0 = (n: number) => n.toFixed(0);
     const s1 = (ms: number) => (ms / 1000).toFixed(1);
     const markdown = `
@@ -429,11 +481,19 @@ spread round-robin over BOT_ROLE=gateway processes behind one Slack URL (no work
 ${ADMIT.warmup} warm-up requests first; ${ADMIT.rounds} rounds, interleaved, each on a fresh Redis
 database and fresh processes; median.
 
-| gateway processes | runs/s admitted | each round | ack p95 (ms) |
-|---:|---:|---|---:|
-${admissions.map((a) => `| ${a.processes} | **${f0(median(a.perSecond))}** | ${a.perSecond.map(f0).join(", ")} | ${f0(median(a.ackP95))} |`).join("\n")}
+| gateway processes | runs/s admitted | each round | ack p95 (ms) | CPU: bots / bench (fakes, load) / Redis (cores) |
+|---:|---:|---|---:|---|
+${admissions
+  .map((a) => {
+    const of = (pick: (r: Round) => number) => median(a.rounds.map(pick));
+    const cpu = `${of((r) => r.cpu.bots).toFixed(2)} / ${of((r) => r.cpu.bench).toFixed(2)} / ${of((r) => r.cpu.redis).toFixed(2)}`;
+    return `| ${a.processes} | **${f0(of((r) => r.perSecond))}** | ${a.rounds.map((r) => f0(r.perSecond)).join(", ")} | ${f0(of((r) => r.ackP95))} | ${cpu} |`;
+  })
+  .join("\n")}
 
 - 3 processes / 1 process: **${ratio.toFixed(2)}×** (${cpus().length} cores shared by the processes, Redis and the fakes).
+- The clock stops once every status message is posted and the run queue (BullMQ) holds exactly the
+  requests sent, warm-up included (a lost or doubled job fails the bench).
 
 **Takeover after kill -9**: a gateway and two workers (WORKER_CONCURRENCY=1); a 3-image run held
 after image 1; the worker running it killed (SIGKILL). ${TAKEOVER_ROUNDS} rounds.
