@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import sharp from "sharp";
+import { Agent, setGlobalDispatcher } from "undici";
 import { RUN_QUEUE_DEFAULTS } from "../src/queue/bullmq-run-queue.js";
 import { type FakeSeedream, startFakeSeedream } from "../test/fakes/seedream-server.js";
 import { FakeSlackApi } from "../test/fakes/slack-api.js";
@@ -440,8 +441,17 @@ async function capacity(bench: Bench, store: Store, runs: number, image: Buffer)
 }
 
 async function main(): Promise<void> {
+  // A fresh connection per request: a kept-alive socket the bot's server closes just as the
+  // next request goes out would fail that request (ECONNRESET) for no fault of the bot's.
+  setGlobalDispatcher(new Agent({ pipelining: 0 }));
   const load = loadavg()[0] ?? 0;
   const bench = await Bench.start();
+  // Interrupted (Ctrl-C, a timeout): no bot process or redis-server is left behind.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void bench.close().finally(() => process.exit(130));
+    });
+  }
   try {
     const image = await sharp({
       create: {
@@ -454,12 +464,26 @@ async function main(): Promise<void> {
     })
       .jpeg({ quality: 85 })
       .toBuffer();
+    const loads: Record<string, string> = {};
+    const loadNow = () => (loadavg()[0] ?? 0).toFixed(1);
+    loads.admitted = loadNow();
     const admissions = part("admitted") ? await admission(bench) : [];
+    loads.takeover = loadNow();
     const takeover = part("takeover") ? await takeovers(bench) : [];
-    const capacities: Capacity[] = [];
+    loads.capacity = loadNow();
+    const capacities: Array<Capacity | { store: Store; runs: number; error: string }> = [];
     if (part("capacity")) {
       for (const store of (process.env.BENCH_STORES?.split(",") ?? ["sqlite", "redis"]) as Store[]) {
-        for (const runs of CAPACITY.runs[store]) capacities.push(await capacity(bench, store, runs, image));
+        for (const runs of CAPACITY.runs[store]) {
+          // One failed measurement is reported in its row; the others still run.
+          capacities.push(
+            await capacity(bench, store, runs, image).catch((error: unknown) => {
+              say(`capacity ${store} ${runs} failed: ${String(error)}`);
+              return { store, runs, error: String(error) };
+            }),
+          );
+          await bench.stopBots();
+        }
       }
     }
     const [one, three] = admissions;
@@ -479,7 +503,7 @@ ${cpus().length} cores, load average ${load.toFixed(1)} at start, ${new Date().t
 status message posted), ${ADMIT.requests} requests per round from distinct users, ${ADMIT.inFlight} in flight,
 spread round-robin over BOT_ROLE=gateway processes behind one Slack URL (no worker: admission alone);
 ${ADMIT.warmup} warm-up requests first; ${ADMIT.rounds} rounds, interleaved, each on a fresh Redis
-database and fresh processes; median.
+database and fresh processes; median. Load average ${loads.admitted} when this part started.
 
 | gateway processes | runs/s admitted | each round | ack p95 (ms) | CPU: bots / bench (fakes, load) / Redis (cores) |
 |---:|---:|---|---:|---|
@@ -496,7 +520,7 @@ ${admissions
   requests sent, warm-up included (a lost or doubled job fails the bench).
 
 **Takeover after kill -9**: a gateway and two workers (WORKER_CONCURRENCY=1); a 3-image run held
-after image 1; the worker running it killed (SIGKILL). ${TAKEOVER_ROUNDS} rounds.
+after image 1; the worker running it killed (SIGKILL). ${TAKEOVER_ROUNDS} rounds. Load average ${loads.takeover} when this part started.
 
 | round | kill → the other worker asks Seedream again (s) | kill → image 2 posted (s) |
 |---:|---:|---:|
@@ -511,10 +535,11 @@ ${CAPACITY.paceMs / 1000} s (the real API is slower: a run then holds the proces
 "Finished": runs that posted "Done: 4 of 4" within the pace plus 90 s; "beyond the pace": how much
 longer than ${(CAPACITY.images * CAPACITY.paceMs) / 1000} s they took; "store errors": log lines naming a
 StoreUnavailableError; acks: the K requests and ${CAPACITY.probes} \`help\` commands sent during the runs.
+Load average ${loads.capacity} when this part started.
 
 | store | K runs at once | finished | store errors | bot CPU | event loop lag p99 (ms) | beyond the pace p50 / p95 (s) | ack p95 / max (ms) |
 |---|---:|---:|---:|---:|---:|---:|---:|
-${capacities.map((c) => `| ${c.store} | ${c.runs} | ${c.finished} | ${c.storeErrors} | ${f0(c.cpuPercent)} % | ${f0(c.lagP99Ms)} | ${s1(c.overP50Ms)} / ${s1(c.overP95Ms)} | ${f0(c.ackP95Ms)} / ${f0(c.ackMaxMs)} |`).join("\n")}
+${capacities.map((c) => ("error" in c ? `| ${c.store} | ${c.runs} | failed: ${c.error} | | | | | |` : `| ${c.store} | ${c.runs} | ${c.finished} | ${c.storeErrors} | ${f0(c.cpuPercent)} % | ${f0(c.lagP99Ms)} | ${s1(c.overP50Ms)} / ${s1(c.overP95Ms)} | ${f0(c.ackP95Ms)} / ${f0(c.ackMaxMs)} |`)).join("\n")}
 `;
     if (QUICK || process.argv.includes("--only")) process.stdout.write(markdown);
     else writeResultsSection("scale", markdown);
