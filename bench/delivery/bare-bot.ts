@@ -6,11 +6,16 @@
  * figure the bench shows for it is the cost of delivery alone. eventsource-parser, JSON.parse
  * and Buffer.from decode each image, as a careful hand-written bot would.
  */
-// discord.js first: its undici then owns the global dispatcher, which Bolt (axios) never uses.
-
 import bolt from "@slack/bolt";
 import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
 import { createParser } from "eventsource-parser";
+import { Agent, fetch } from "undici";
+// The one piece borrowed from ours: Bolt's Web API client loads undici 7, whose global
+// dispatcher breaks discord.js's undici 6 uploads ("action is not a function"); any bot with both
+// libraries needs discord.js's requests routed through one undici (adapters/discord/rest.ts).
+import { discordRestRequest } from "../../adapters/discord/rest.js";
+
+const agent = new Agent();
 
 export interface BareEnv {
   SEEDREAM_BASE_URL: string;
@@ -40,6 +45,7 @@ function parse(text: string): { prompt: string; n: number; size: string } {
 async function* generate(env: BareEnv, text: string): AsyncGenerator<Buffer> {
   const { prompt, n, size } = parse(text);
   const response = await fetch(`${env.SEEDREAM_BASE_URL}/images/generations`, {
+    dispatcher: agent,
     method: "POST",
     headers: { authorization: `Bearer ${env.SEEDREAM_API_KEY}`, "content-type": "application/json" },
     body: JSON.stringify({
@@ -107,7 +113,7 @@ export async function startBareBot(env: BareEnv): Promise<BareBot> {
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
     partials: [Partials.Channel],
     allowedMentions: { parse: [], repliedUser: false },
-    rest: { api: env.DISCORD_API_URL },
+    rest: { api: env.DISCORD_API_URL, makeRequest: discordRestRequest(agent) },
   });
   discord.on(Events.MessageCreate, async (message) => {
     if (message.author.bot || !discord.user || !message.mentions.users.has(discord.user.id)) return;
