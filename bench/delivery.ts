@@ -55,6 +55,7 @@ const LOAD_ENV = { MAX_CONCURRENT_RUNS: "100" };
 async function measureBot(kind: BotKind, fakes: BenchFakes, parts: Set<DeliveryPart>): Promise<BotResults> {
   const results: BotResults = { latency: [], queue: [] };
   if (parts.has("latency") || parts.has("calls") || parts.has("queue")) {
+    fakes.forget();
     const bot = await BotUnderTest.start(kind, fakes);
     try {
       // Warm-up: the first run of a process pays for JIT and connections.
@@ -79,6 +80,7 @@ async function measureBot(kind: BotKind, fakes: BenchFakes, parts: Set<DeliveryP
     }
   }
   if (parts.has("load")) {
+    fakes.forget();
     const bot = await BotUnderTest.start(kind, fakes, LOAD_ENV);
     try {
       await latency(bot, fakes, "slack", "4K", 103, 1);

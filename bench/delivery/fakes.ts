@@ -77,6 +77,11 @@ export class BenchFakes {
     return new BenchFakes(slack, discord, seedream, ready.payload.url);
   }
 
+  /** Forgets the images seen so far: each bot is measured on the same seats (channels) afresh. */
+  forget(): void {
+    this.visible.clear();
+  }
+
   /** The Discord channel id of seat `i` (Slack channel ids are made up per run). */
   discordChannel(i: number): string {
     return this.discord.channel(seat(i).channel).id;
