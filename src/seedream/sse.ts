@@ -97,13 +97,20 @@ export async function* decodeSse(
       maxEventChars,
     );
   }
-  /** Hands over the complete events; what was admitted for them is freed once the caller asks for more. */
+  /**
+   * Hands over the complete events. The first is the one admitted (it grew past the threshold
+   * since the event before): its admission is freed once the caller asks for the next.
+   */
   async function* flush(): AsyncGenerator<SseMessage, void, undefined> {
     if (ready.length === 0) return;
-    const admitted = release;
+    let admitted = release;
     release = undefined;
     try {
-      while (ready.length > 0) yield ready.shift() as SseMessage;
+      while (ready.length > 0) {
+        yield ready.shift() as SseMessage;
+        admitted?.();
+        admitted = undefined;
+      }
     } finally {
       admitted?.();
     }
