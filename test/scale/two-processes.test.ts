@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { waitingStatus } from "../../src/core/messages.js";
 import {
   DURABLE_TIMEOUTS,
   type RunningBot,
@@ -92,8 +93,7 @@ describeRedis("two all-role bot processes sharing one Redis", () => {
     // Told it waits, with its place in line, on its own status message.
     await fleet.api.recorder.waitFor("message", 1, { channel: second }, WAIT);
     await vi.waitFor(
-      () =>
-        expect(textsOf(fleet, second, statusIn(fleet, second)).join("\n")).toMatch(/Waiting for a free slot/),
+      () => expect(textsOf(fleet, second, statusIn(fleet, second)).join("\n")).toContain(waitingStatus(1)),
       { timeout: WAIT.timeoutMs, interval: 200 },
     );
     // While the first is held at Seedream, the second never reaches it (several retries' worth).
