@@ -40,10 +40,9 @@ export class BotUnderTest {
       SEEDREAM_API_KEY: SEEDREAM_KEY,
       SEEDREAM_BASE_URL: fakes.seedreamUrl,
       SEEDREAM_MAX_RETRIES: "0",
-      // memory:// by default: on sqlite:// many concurrent runs fail with SQLITE_BUSY and stall the
-      // event loop for seconds (RESULTS.md); BENCH_STORE=sqlite measures that store instead.
+      // The default store, sqlite://, as a team runs it; BENCH_STORE=memory measures without it.
       STORE_URL:
-        process.env.BENCH_STORE === "sqlite" ? `sqlite://${join(dataDir, "bot.sqlite")}` : "memory://",
+        process.env.BENCH_STORE === "memory" ? "memory://" : `sqlite://${join(dataDir, "bot.sqlite")}`,
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",

@@ -1,10 +1,18 @@
+import { stat } from "node:fs/promises";
 import sqlite3 from "sqlite3";
 import type { CounterLimit, CounterRef, CounterStore, ReserveResult } from "./counters.js";
 import { StoreError } from "./errors.js";
 import type { Clock } from "./runtime.js";
 
 /**
- * Counters in the SQLite file of STORE_URL, in their own table, so they survive a restart.
+ * Counters in a SQLite file beside STORE_URL's (`PATH.counters`), so they survive a restart.
+ *
+ * Why a file of their own: a transaction holds its file's write lock across several
+ * statements, each a round trip through libuv's thread pool. Sharing the store's file, the
+ * store's own connection then waited on that lock in pool threads (busy timeout), and with
+ * every pool thread waiting the transaction's next statement could not run: runs stalled for
+ * whole busy timeouts and failed with SQLITE_BUSY under load. One connection per file never
+ * waits on itself. Counters an earlier version kept in the store's file are copied over once.
  *
  * Why `reserve` is atomic: it runs inside `BEGIN IMMEDIATE … COMMIT`. IMMEDIATE takes the
  * database's write lock before the first read, so no other connection — another bot process
@@ -16,7 +24,15 @@ import type { Clock } from "./runtime.js";
 
 const TABLE = "seedream_counters";
 
-export async function openSqliteCounters(path: string, clock: Clock): Promise<CounterStore> {
+/** Where the counters of the store at `storePath` live. */
+export const countersPath = (storePath: string): string => `${storePath}.counters`;
+
+export async function openSqliteCounters(
+  path: string,
+  clock: Clock,
+  options: { migrateFrom?: string } = {},
+): Promise<CounterStore> {
+  const fresh = options.migrateFrom !== undefined && !(await exists(path));
   const db = await new Promise<sqlite3.Database>((resolve, reject) => {
     const database = new sqlite3.Database(path, (error) => (error ? reject(error) : resolve(database)));
   }).catch((error: unknown) => {
@@ -25,7 +41,17 @@ export async function openSqliteCounters(path: string, clock: Clock): Promise<Co
   db.configure("busyTimeout", 5000);
   const counters = new SqliteCounters(db, clock);
   await counters.init();
+  if (fresh && options.migrateFrom !== undefined && (await exists(options.migrateFrom))) {
+    await counters.copyFrom(options.migrateFrom);
+  }
   return counters;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 class SqliteCounters implements CounterStore {
@@ -42,6 +68,26 @@ class SqliteCounters implements CounterStore {
         `CREATE TABLE IF NOT EXISTS ${TABLE} (grp TEXT NOT NULL, field TEXT NOT NULL, value INTEGER NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (grp, field))`,
       );
       await this.run(`DELETE FROM ${TABLE} WHERE expires_at <= ?`, [this.clock.now()]);
+    });
+  }
+
+  /** Copies the counters an earlier version kept in the store's file (once, into a new file). */
+  async copyFrom(storePath: string): Promise<void> {
+    await this.exclusive(async () => {
+      await this.run("ATTACH DATABASE ? AS earlier", [storePath]);
+      try {
+        const tables = await this.all<{ name: string }>(
+          "SELECT name FROM earlier.sqlite_master WHERE type = 'table' AND name = ?",
+          [TABLE],
+        );
+        if (tables.length > 0)
+          await this.run(
+            `INSERT OR IGNORE INTO ${TABLE} SELECT grp, field, value, expires_at FROM earlier.${TABLE} WHERE expires_at > ?`,
+            [this.clock.now()],
+          );
+      } finally {
+        await this.run("DETACH DATABASE earlier");
+      }
     });
   }
 

@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CounterStore } from "../../src/core/counters.js";
+import { openSqliteCounters } from "../../src/core/counters-sqlite.js";
 import { StoreUnavailableError } from "../../src/core/errors.js";
 import { STORE_UNAVAILABLE } from "../../src/core/messages.js";
 import { openCounters } from "../../src/core/open-counters.js";
+import { openStore } from "../../src/core/store.js";
 import {
   describeRedis,
   describeRedisServer,
@@ -140,6 +142,52 @@ describe("sqlite counters", () => {
     expect(results.filter((result) => result.granted)).toHaveLength(5);
     expect(await b.read([user])).toEqual([5]);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it("keep to a file of their own: the store's writes and quota reservations at once never wait on each other", {
+    timeout: 20_000,
+  }, async () => {
+    const url = `sqlite://${join(dir, "busy.sqlite")}`;
+    const store = await openStore(url, { ttlMs: DAY });
+    const counters = await openCounters(url, { clock });
+    // What 50 runs starting at once do: reserve, record, move, give back. On one file the
+    // store's connection waited on the counters' write lock in every pool thread and both
+    // failed with SQLITE_BUSY after the busy timeout.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, async (_, i) => {
+        await counters.reserve([{ ...user, limit: 0 }], 2, DAY);
+        await store.enqueueRun({
+          runId: `busy-${i}`,
+          platform: "slack",
+          conversationId: "C1",
+          userId: `U${i}`,
+          prompt: "a fox",
+          params: { n: 2, watermark: false },
+          createdAt: 1,
+        });
+        await store.moveRun(`busy-${i}`, "running", { owner: "p" });
+        await counters.add([user], -1, DAY);
+        await store.moveRun(`busy-${i}`, "done");
+      }),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === "rejected")).toEqual([]);
+    expect(await counters.read([user])).toEqual([50]);
+    await Promise.all([store.close(), counters.close()]);
+  });
+
+  it("take over the counters an earlier version kept in the store's own file", async () => {
+    const path = join(dir, "upgrade.sqlite");
+    const earlier = await openSqliteCounters(path, clock);
+    await earlier.reserve([{ ...user, limit: 0 }], 3, DAY);
+    await earlier.close();
+    const counters = await openCounters(`sqlite://${path}`, { clock });
+    expect(await counters.read([user])).toEqual([3]);
+    await counters.reserve([{ ...user, limit: 0 }], 1, DAY);
+    await counters.close();
+    // Copied once: reopening reads the new file, not the old table again.
+    const again = await openCounters(`sqlite://${path}`, { clock });
+    expect(await again.read([user])).toEqual([4]);
+    await again.close();
   });
 
   it("names the store it cannot use", async () => {
