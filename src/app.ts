@@ -113,7 +113,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const generator = options.generator ?? createGenerator(config);
   const store = await openStore(config.store.url, { ttlMs: config.store.ttlMs });
   const clock = options.clock;
-  // Beside the store: the same sqlite file, or the same Redis (shared by every process).
+  // Beside the store: a sqlite file next to its file, or the same Redis (shared by every process).
   const counters = await openCounters(config.store.url, clock === undefined ? {} : { clock }).catch(
     async (error: unknown) => {
       await store.close();
