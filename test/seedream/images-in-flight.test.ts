@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGenerator } from "../../src/app.js";
 import { parseConfig } from "../../src/config.js";
 import { imagesInFlight } from "../../src/core/decode-slots.js";
-import type { GenerationEvent } from "../../src/seedream/types.js";
 import { type FakeSeedream, startFakeSeedream } from "../fakes/seedream-server.js";
 
 /**
