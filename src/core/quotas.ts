@@ -78,6 +78,18 @@ function groupsFor(who: Requester, period: Period): Groups {
   return groups;
 }
 
+/** The day's and the month's counters a requester's images count in (theirs, their team's). */
+function countersOf(who: Requester, groups: Groups): { day: CounterRef[]; month: CounterRef[] } {
+  const user = userField(who.userId);
+  const day: CounterRef[] = [{ group: groups.dayUser, field: user }];
+  const month: CounterRef[] = [{ group: groups.monthUser, field: user }];
+  if (groups.dayTeam !== undefined && groups.monthTeam !== undefined) {
+    day.push({ group: groups.dayTeam, field: "total" }, { group: groups.dayTeam, field: user });
+    month.push({ group: groups.monthTeam, field: "total" }, { group: groups.monthTeam, field: user });
+  }
+  return { day, month };
+}
+
 export class Quotas {
   constructor(
     private readonly counters: CounterStore,
@@ -137,13 +149,7 @@ export class Quotas {
     model: string | undefined,
   ): Promise<void> {
     const groups = groupsFor(who, periodAt(ticket.at, this.settings.timeZone));
-    const user = userField(who.userId);
-    const day: CounterRef[] = [{ group: groups.dayUser, field: user }];
-    const month: CounterRef[] = [{ group: groups.monthUser, field: user }];
-    if (groups.dayTeam !== undefined && groups.monthTeam !== undefined) {
-      day.push({ group: groups.dayTeam, field: "total" }, { group: groups.dayTeam, field: user });
-      month.push({ group: groups.monthTeam, field: "total" }, { group: groups.monthTeam, field: user });
-    }
+    const { day, month } = countersOf(who, groups);
     const unused = Math.max(0, ticket.images - delivered);
     if (unused > 0) {
       await this.counters.add(day, -unused, DAY_TTL_MS);
@@ -160,13 +166,7 @@ export class Quotas {
   async count(who: Requester, delivered: number, model: string | undefined): Promise<void> {
     if (delivered <= 0) return;
     const groups = groupsFor(who, periodAt(this.clock.now(), this.settings.timeZone));
-    const user = userField(who.userId);
-    const day: CounterRef[] = [{ group: groups.dayUser, field: user }];
-    const month: CounterRef[] = [{ group: groups.monthUser, field: user }];
-    if (groups.dayTeam !== undefined && groups.monthTeam !== undefined) {
-      day.push({ group: groups.dayTeam, field: "total" }, { group: groups.dayTeam, field: user });
-      month.push({ group: groups.monthTeam, field: "total" }, { group: groups.monthTeam, field: user });
-    }
+    const { day, month } = countersOf(who, groups);
     await this.counters.add(day, delivered, DAY_TTL_MS);
     await this.counters.add(month, delivered, MONTH_TTL_MS);
     await this.addCost(who, groups, delivered, model);

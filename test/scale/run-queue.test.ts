@@ -95,6 +95,19 @@ describeRedis("the shared run queue (BullMQ on Redis)", () => {
     return proc;
   }
 
+  /** A gateway (recovered, not working) and `count` workers taking `concurrency` runs each. */
+  async function fleet(count: number, env: Record<string, string> = {}, concurrency = 2) {
+    const gateway = await start(env);
+    await gateway.handler.recover([restorer]);
+    const workers: Proc[] = [];
+    for (let i = 0; i < count; i++) {
+      const worker = await start(env);
+      await worker.handler.work([restorer], { concurrency });
+      workers.push(worker);
+    }
+    return { gateway, workers, worker: workers[0] as Proc };
+  }
+
   function threadFor(channel: string): { thread: RecordingThread; address: ThreadAddress } {
     const address: ThreadAddress = { platform: "test", channel, thread: "t1" };
     const thread = new RecordingThread({ address });
@@ -118,10 +131,7 @@ describeRedis("the shared run queue (BullMQ on Redis)", () => {
 
   it("a gateway queues a run, a worker elsewhere makes it in the thread, and the quota counts it once", async () => {
     queueName = "runs-handoff";
-    const gateway = await start({ USER_DAILY_IMAGES: "10" });
-    const worker = await start({ USER_DAILY_IMAGES: "10" });
-    await gateway.handler.recover([restorer]);
-    await worker.handler.work([restorer], { concurrency: 2 });
+    const { gateway, worker } = await fleet(1, { USER_DAILY_IMAGES: "10" });
     fake.setScenario({ images: [{ kind: "ok" }, { kind: "ok" }] });
     const { thread } = threadFor("C-handoff");
     const request = incoming("two herons --n 2");
@@ -141,11 +151,7 @@ describeRedis("the shared run queue (BullMQ on Redis)", () => {
   it("holds MAX_CONCURRENT_RUNS_PER_USER across workers, telling the waiting run its place", async () => {
     queueName = "runs-per-user";
     const limits = { MAX_CONCURRENT_RUNS_PER_USER: "1", MAX_CONCURRENT_RUNS: "10" };
-    const gateway = await start(limits);
-    const [one, two] = [await start(limits), await start(limits)];
-    await gateway.handler.recover([restorer]);
-    await one.handler.work([restorer], { concurrency: 2 });
-    await two.handler.work([restorer], { concurrency: 2 });
+    const { gateway, workers } = await fleet(2, limits);
     fake.queue({ images: [{ kind: "ok", gate: true }] }, { images: [{ kind: "ok" }] });
     const request = incoming("a first heron");
     const first = threadFor("C-user-1");
@@ -160,17 +166,14 @@ describeRedis("the shared run queue (BullMQ on Redis)", () => {
     fake.releaseAll();
     await second.thread.waitFor((event) => event.kind === "status" && /^Done/.test(event.text));
     expect(fake.requests.map((r) => r.body?.prompt)).toEqual(["a first heron", "a second heron"]);
-    await Promise.all([one.handler.idle(), two.handler.idle()]);
+    await Promise.all(workers.map((worker) => worker.handler.idle()));
     expect(second.thread.images).toHaveLength(1);
     expect(await gateway.store.getRun(queued.runId ?? "")).toMatchObject({ state: "done" });
   });
 
   it("a cancel at the gateway stops the run a worker is making", async () => {
     queueName = "runs-cancel";
-    const gateway = await start();
-    const worker = await start();
-    await gateway.handler.recover([restorer]);
-    await worker.handler.work([restorer], { concurrency: 1 });
+    const { gateway, worker } = await fleet(1, {}, 1);
     fake.setScenario({ images: [{ kind: "ok", gate: true }, { kind: "ok" }] });
     const { thread } = threadFor("C-cancel");
     const request = incoming("two slow owls --n 2");
@@ -186,10 +189,7 @@ describeRedis("the shared run queue (BullMQ on Redis)", () => {
 
   it("a worker that drains hands its interrupted run back; another continues it with the missing images", async () => {
     queueName = "runs-drain";
-    const gateway = await start();
-    const leaving = await start();
-    await gateway.handler.recover([restorer]);
-    await leaving.handler.work([restorer], { concurrency: 1 });
+    const { gateway, worker: leaving } = await fleet(1, {}, 1);
     fake.queue({ images: [{ kind: "ok" }, { kind: "ok", gate: true }] }, { images: [{ kind: "ok" }] });
     const { thread } = threadFor("C-drain");
     const result = await gateway.handler.submit(incoming("two cranes --n 2"), thread);
@@ -210,11 +210,7 @@ describeRedis("the shared run queue (BullMQ on Redis)", () => {
   it("holds MAX_CONCURRENT_RUNS across workers", async () => {
     queueName = "runs-global";
     const limits = { MAX_CONCURRENT_RUNS: "1" };
-    const gateway = await start(limits);
-    const [one, two] = [await start(limits), await start(limits)];
-    await gateway.handler.recover([restorer]);
-    await one.handler.work([restorer], { concurrency: 2 });
-    await two.handler.work([restorer], { concurrency: 2 });
+    const { gateway } = await fleet(2, limits);
     fake.queue({ images: [{ kind: "ok", gate: true }] }, { images: [{ kind: "ok" }] });
     const first = threadFor("C-global-1");
     const second = threadFor("C-global-2");
