@@ -209,7 +209,7 @@ export async function runDelivery(parts: Set<DeliveryPart>): Promise<void> {
   const report = [
     "# Delivery benchmark: the bot against a bare bot, same fakes, same run",
     "",
-    "Ours runs in embedded mode (`main()`: Slack over HTTP and Discord in one process), the bare",
+    "Ours runs in embedded mode (`main()`: Slack over HTTP and Discord in one process, the default sqlite:// store), the bare",
     "baseline (`bench/delivery/bare-bot.ts`: Bolt + discord.js + eventsource-parser, no status, no",
     "queue, no checks, no buttons) the same way; each in its own process, talking to the repo's",
     "Slack and Discord fakes (the driver's process) and the fake Seedream (its own process), all on",
