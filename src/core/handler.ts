@@ -14,12 +14,12 @@ import {
   queueFullSentence,
   resumedStatus,
   userQueueFullSentence,
-  waitingStatus,
 } from "./messages.js";
 import { noObserver, type RunObserver, runOutcome } from "./observer.js";
 import { createPolicy } from "./policy.js";
 import type { Attachment, FollowUp, IncomingRequest, OutputThread, PlatformRestorer } from "./ports.js";
 import { createProcessLease, type ProcessLease } from "./process-lease.js";
+import { QueuePositions } from "./queue-positions.js";
 import { type CostSettings, Quotas, type Requester, type Reservation } from "./quotas.js";
 import { type RecoverySummary, recoverRuns, reviveRun } from "./recovery.js";
 import {
@@ -79,12 +79,8 @@ export interface HandlerDeps {
   queue?: RunQueue;
 }
 
-/** How a gateway tells the positions of the runs it handed to the queue. */
+/** How runs handed to the shared queue are followed. */
 export const HAND_OFF_DEFAULTS = {
-  /** How often the line is read while this process has runs waiting in it. */
-  positionPollMs: 2_500,
-  /** Least time between two position updates of one run. */
-  positionIntervalMs: 5_000,
   /** How often a run going on reads its record (a Cancel from another process stops it). */
   watchRecordMs: 2_000,
   /** A run whose old process may still be alive is looked at again after this long. */
@@ -273,10 +269,9 @@ export function createHandler(deps: HandlerDeps): Handler {
     for (const restorer of given) restorers.set(restorer.platform, restorer);
   };
   let working = false;
-  /** Runs this process handed to the queue that have not started yet: their positions are told from here. */
-  const handedOff = new Map<string, { told?: number; toldAt: number }>();
-  let positionTimer: NodeJS.Timeout | undefined;
-  let polling = false;
+  /** The places in line of the runs this process handed to the queue. */
+  const positions =
+    queue && new QueuePositions({ queue, store, restorer: (platform) => restorers.get(platform), logger });
 
   async function cancel(platform: string, userId: string): Promise<number> {
     let count = limiter.cancel(userKey(platform, userId));
@@ -404,54 +399,8 @@ export function createHandler(deps: HandlerDeps): Handler {
       return { ...result, runId };
     }
     log.info("run queued", { runId });
-    handedOff.set(runId, { toldAt: Number.NEGATIVE_INFINITY });
-    positionTimer ??= setInterval(() => void tellPositions(runQueue), HAND_OFF_DEFAULTS.positionPollMs);
-    positionTimer.unref();
+    positions?.watch(runId);
     return { outcome: "queued", runId };
-  }
-
-  /**
-   * One read of the line for every run handed off from here: each waiting run whose position
-   * changed is told, at most once per `positionIntervalMs`; runs that started are forgotten.
-   */
-  async function tellPositions(runQueue: RunQueue): Promise<void> {
-    if (polling) return;
-    polling = true;
-    try {
-      const positions = await runQueue.positions();
-      const now = clock.now();
-      for (const [runId, told] of handedOff) {
-        const position = positions.get(runId);
-        if (
-          position !== undefined &&
-          (position === told.told || now - told.toldAt < HAND_OFF_DEFAULTS.positionIntervalMs)
-        )
-          continue;
-        const record = await store.getRun(runId);
-        if (record?.state !== "waiting" || record.address === undefined) {
-          handedOff.delete(runId);
-          continue;
-        }
-        const restorer = restorers.get(record.platform);
-        if (position === undefined || restorer === undefined) continue;
-        told.told = position;
-        told.toldAt = now;
-        await restorer
-          .thread(record.address)
-          .updateStatus(waitingStatus(position))
-          .catch((error: unknown) =>
-            logger.warn("could not tell a queued run its position", { runId, error }),
-          );
-      }
-    } catch (error) {
-      logger.warn("could not read the run queue's line", { error });
-    } finally {
-      polling = false;
-      if (handedOff.size === 0 && positionTimer !== undefined) {
-        clearInterval(positionTimer);
-        positionTimer = undefined;
-      }
-    }
   }
 
   /** Settles a handed-off run's quota reservation, once whichever process gets there. */
@@ -847,7 +796,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       // at the grace and handed back for another worker).
       await Promise.all([working ? queue?.stopWorking() : undefined, idle()]);
     } finally {
-      clearInterval(positionTimer);
+      positions?.stop();
       clearTimeout(interrupt);
       lease.stop();
     }
