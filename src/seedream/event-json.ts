@@ -60,20 +60,8 @@ export function parseEventJson(text: string, lifted?: Buffer): ParsedEvent {
   if (span && span.end > span.start) {
     const base64 = text.slice(span.start, span.end);
     if (PLAIN_BASE64.test(base64)) {
-      let rest: unknown;
-      try {
-        rest = JSON.parse(text.slice(0, span.start) + text.slice(span.end));
-      } catch {
-        rest = undefined;
-      }
-      if (
-        typeof rest === "object" &&
-        rest !== null &&
-        !Array.isArray(rest) &&
-        (rest as Record<string, unknown>).b64_json === ""
-      ) {
-        return { json: rest, bytes: Buffer.from(base64, "base64") };
-      }
+      const rest = emptiedEvent(text.slice(0, span.start) + text.slice(span.end));
+      if (rest !== undefined) return { json: rest, bytes: Buffer.from(base64, "base64") };
     }
   }
   return { json: JSON.parse(text), bytes: undefined };
@@ -96,20 +84,23 @@ function putBack(text: string, lifted: Buffer): string {
 function withLifted(text: string, lifted: Buffer): ParsedEvent {
   const key = text.indexOf(KEY);
   if (key !== -1 && text.indexOf(KEY, key + 1) === -1) {
-    let rest: unknown;
-    try {
-      rest = JSON.parse(text);
-    } catch {
-      rest = undefined;
-    }
-    if (
-      typeof rest === "object" &&
-      rest !== null &&
-      !Array.isArray(rest) &&
-      (rest as Record<string, unknown>).b64_json === ""
-    ) {
-      return { json: rest, bytes: lifted };
-    }
+    const rest = emptiedEvent(text);
+    if (rest !== undefined) return { json: rest, bytes: lifted };
   }
   return parseEventJson(putBack(text, lifted));
+}
+
+/**
+ * The event with its base64 taken out, parsed, when the emptied value is the top-level
+ * `b64_json` (so the bytes taken are what JSON.parse would have given); else undefined.
+ */
+function emptiedEvent(text: string): object | undefined {
+  let rest: unknown;
+  try {
+    rest = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof rest !== "object" || rest === null || Array.isArray(rest)) return undefined;
+  return (rest as Record<string, unknown>).b64_json === "" ? rest : undefined;
 }
