@@ -3,7 +3,9 @@
  * multiple of one image's base64 (issue 15, goal 4: ≤ 8×). Each measurement runs in a fresh
  * Node process (`--expose-gc`), so one path's garbage and heap growth cannot flatter or hurt
  * the next; the fake server runs in its own process, so its copies are not counted.
+ * - `images`: V8's floor: nothing read, only 15 fresh image-sized Buffers handed out one by one.
  * - `drain`: the floor: the stream read with undici and dropped, nothing decoded.
+ * - `drain-http`: the same, read with Node's http client.
  * - `baseline`: a bare client: fetch, `response.text()`, split on blank lines, JSON.parse and
  *   Buffer.from per event.
  * - `before`: the client's path before the change (copied below): eventsource-parser via
@@ -18,6 +20,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { request as httpRequest } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
@@ -42,7 +45,18 @@ const IMAGES = 15;
 /** A 4K (4096×4096) JPEG is about 3.75 MB; its base64 is 5 MB, the issue's "about 5 MB per image". */
 const RAW_BYTES = 3_750_000;
 const BASE64_BYTES = Math.ceil(RAW_BYTES / 3) * 4;
-const MODES = ["drain", "drain-gc", "baseline", "before", "sliced", "client", "slack", "discord"] as const;
+const MODES = [
+  "images",
+  "drain",
+  "drain-http",
+  "drain-gc",
+  "baseline",
+  "before",
+  "sliced",
+  "client",
+  "slack",
+  "discord",
+] as const;
 type Mode = (typeof MODES)[number];
 const PHASES = ["cold", "second", "first"] as const;
 type Phase = (typeof PHASES)[number];
@@ -51,7 +65,18 @@ const ROUNDS = Number(process.env.MEMORY_ROUNDS ?? 5);
 const PLAN: Record<"cold" | "second" | "first", { rounds: number; modes: readonly string[] }> = {
   cold: {
     rounds: ROUNDS,
-    modes: ["drain", "drain-gc", "baseline", "before", "sliced", "client", "slack", "discord"],
+    modes: [
+      "images",
+      "drain",
+      "drain-http",
+      "drain-gc",
+      "baseline",
+      "before",
+      "sliced",
+      "client",
+      "slack",
+      "discord",
+    ],
   },
   second: {
     rounds: Math.min(ROUNDS, 3),
@@ -111,6 +136,9 @@ const bodyFor = (count: number) =>
     watermark: false,
   });
 
+/** What the `images` mode copies from: made before the measurement starts, as the server's are. */
+let sourceImages: readonly Buffer[] = [];
+
 /** Yields each of `count` images' bytes as the path under test produces them. */
 async function* imagesOf(
   mode: Mode,
@@ -120,7 +148,27 @@ async function* imagesOf(
   const BODY = bodyFor(count);
   const endpoint = `${url}/images/generations`;
   const headers = { "content-type": "application/json", authorization: "Bearer k" };
-  if (mode === "drain" || mode === "drain-gc") {
+  if (mode === "images") {
+    // V8's own floor: nothing read at all, only the 15 decoded images any client hands out, each
+    // a fresh Buffer of its own, held until the next one exists (as a run posts one at a time).
+    for (let index = 0; index < count; index++) {
+      const bytes = Buffer.allocUnsafeSlow(RAW_BYTES);
+      sourceImages[index]?.copy(bytes);
+      yield { index, bytes };
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } else if (mode === "drain-http") {
+    // The same floor read with Node's own HTTP client (no undici): its body chunks are the
+    // socket's reads themselves.
+    const response = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+      const sent = httpRequest(endpoint, { method: "POST", headers }, resolve);
+      sent.on("error", reject);
+      sent.end(BODY);
+    });
+    let bytes = 0;
+    for await (const chunk of response) bytes += (chunk as Buffer).length;
+    if (bytes < count * BASE64_BYTES) throw new Error(`drain-http: only ${bytes} bytes`);
+  } else if (mode === "drain" || mode === "drain-gc") {
     // The floor: the same bytes read off the socket and dropped, nothing decoded. `drain-gc`
     // also collects the young generation every 16 reads, so no read's Buffer waits for a GC.
     const response = await request(endpoint, { method: "POST", headers, body: BODY, bodyTimeout: 0 });
@@ -251,6 +299,7 @@ async function discordClient(servers: Servers): Promise<import("discord.js").Cli
 async function measure(mode: Mode, servers: Servers, phase: Phase): Promise<void> {
   const count = phase === "first" ? 1 : IMAGES;
   const expected = Array.from({ length: IMAGES }, (_, index) => imageBytes(index));
+  sourceImages = expected;
   const discord = mode === "discord" ? await discordClient(servers) : undefined;
   const thread =
     mode === "slack" ? slackThread(servers) : discord ? discordThread(servers, discord) : undefined;
@@ -311,7 +360,9 @@ function median(values: number[]): number {
 }
 
 const LABELS: Record<Mode, string> = {
+  images: "V8's floor: only the 15 decoded images, fresh Buffers, each held until the next; nothing read",
   drain: "floor: the body read off the socket and dropped, nothing decoded",
+  "drain-http": "floor, read with Node's http client instead of undici",
   "drain-gc": "floor, with a minor GC forced every 16 reads (no read waits for a GC)",
   baseline: "bare: fetch + text() + JSON.parse per event",
   before: "before issue 15: decodeSse + JSON.parse + zod + Buffer.from",
@@ -378,12 +429,24 @@ ${new Date().toISOString().slice(0, 10)}. \`npm run bench:memory\` to reproduce.
 |---|---:|---:|---|---:|---|---:|
 ${MODES.map(row).join("\n")}
 
-- Issue 15 goal 4 (≤ 8× one image's base64, cold): Slack ${verdict("slack")}, Discord ${verdict("discord")}; the floor alone is ${times(mid("cold", "drain"))}×.
-- Same run, bare / now (cold): the client **${ratio(mid("cold", "baseline"), mid("cold", "client"))}×**, Slack **${ratio(mid("cold", "baseline"), mid("cold", "slack"))}×**, Discord **${ratio(mid("cold", "baseline"), mid("cold", "discord"))}×**; last session's client / now **${ratio(mid("cold", "sliced"), mid("cold", "client"))}×**. Above the floor: client ${times(mid("cold", "client") - mid("cold", "drain"))}×, Slack ${times(mid("cold", "slack") - mid("cold", "drain"))}×, Discord ${times(mid("cold", "discord") - mid("cold", "drain"))}× (bare ${times(mid("cold", "baseline") - mid("cold", "drain"))}×).
-- The floor is not garbage waiting for a GC: with a minor GC forced every 16 reads it is still
-  ${times(mid("cold", "drain-gc"))}×. It is the allocator's high-water mark while ${((IMAGES * BASE64_BYTES) / 1e6).toFixed(0)} MB pass through 64 KiB socket reads
-  (undici, Node's read buffers): memory the process keeps and reuses. The second stream shows it:
-  the same 15 images again grow the client by ${times(mid("second", "client"))}×, Slack by ${times(mid("second", "slack"))}× and Discord by ${times(mid("second", "discord"))}× (bare ${times(mid("second", "baseline"))}×).
+- Issue 15 goal 4 (≤ 8× one image's base64, cold): Slack ${verdict("slack")}, Discord ${verdict("discord")}. V8's floor (no reading at all, only the 15 images) is ${times(mid("cold", "images"))}×; the socket floor ${times(mid("cold", "drain"))}× with undici, ${times(mid("cold", "drain-http"))}× with Node's http client.
+- Same run, bare / now (cold): the client **${ratio(mid("cold", "baseline"), mid("cold", "client"))}×**, Slack **${ratio(mid("cold", "baseline"), mid("cold", "slack"))}×**, Discord **${ratio(mid("cold", "baseline"), mid("cold", "discord"))}×**; last session's client / now **${ratio(mid("cold", "sliced"), mid("cold", "client"))}×**. Above the undici floor: client ${times(mid("cold", "client") - mid("cold", "drain"))}×, Slack ${times(mid("cold", "slack") - mid("cold", "drain"))}×, Discord ${times(mid("cold", "discord") - mid("cold", "drain"))}× (bare ${times(mid("cold", "baseline") - mid("cold", "drain"))}×).
+- Why 8× is out of reach on this runtime: V8 frees a dead Buffer only at a garbage collection, and
+  it starts one only once about 34 MB of Buffers have died (6.8× one image's base64). Measured
+  outside this bench, that figure is the same for 16 KiB and 3.75 MB Buffers, with
+  \`--max-semi-space-size\` 2 or 64, on Node 20.20 and 22.23. The 15 decoded images alone are
+  ${((IMAGES * RAW_BYTES) / 1e6).toFixed(0)} MB of fresh Buffers, so the first row already reaches ${times(mid("cold", "images"))}× with nothing read at
+  all. Only forcing collections (\`--expose-gc\`) or reusing image buffers from one request to the
+  next would go lower; neither is done.
+- The floors keep memory the process reuses: the same 15 images a second time grow the client by
+  ${times(mid("second", "client"))}×, Slack by ${times(mid("second", "slack"))}× and Discord by ${times(mid("second", "discord"))}× (bare ${times(mid("second", "baseline"))}×). With a minor GC forced every 16 reads undici's
+  floor is still ${times(mid("cold", "drain-gc"))}×.
+- Node's http client as the Seedream transport was tried (2026-12-01, the same fakes, 5 interleaved
+  rounds): the client alone fell from about 13× to 8.4×, but posted to Slack it rose from 9.8–10.7×
+  to 10.2–14.3×, and to Discord from 5.6–15.7× to 14.2–18.1×. The client stays on undici.
+- Slack uploads go through Node's http client (\`adapters/shared/post-bytes.ts\`): \`fetch\` copied
+  every image before sending it (the Fetch standard copies a BufferSource body), one more
+  image-sized allocation per upload; \`test/slack/upload-copies.test.ts\` fails on that copy.
 - What the client holds per image now: the base64 lifted out of the bytes and decoded chunk by
   chunk, joined once into the image's Buffer at its closing quote; no string of the image's size
   (decoded text, the parser's line, the JSON value) exists any more (src/seedream/sse-lift.ts).

@@ -29,7 +29,7 @@ export interface SlackWebSettings {
 export interface SlackWebSetup {
   slack: SlackWebSettings;
   logger: Logger;
-  /** All HTTP the adapter makes (Web API, file downloads, uploads, response_url). */
+  /** The adapter's HTTP (Web API, file downloads, response_url); the upload POST uses `postBytes`. */
   fetch?: Fetch;
   /** Least time between two edits of a status message (default `SLACK_DEFAULTS`). */
   statusIntervalMs?: number;

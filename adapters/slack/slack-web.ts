@@ -3,6 +3,7 @@ import { webApi } from "@slack/bolt";
 import type { z } from "zod";
 import type { Logger } from "../../src/logger.js";
 import type { HostPolicy } from "../shared/host-policy.js";
+import { type PostBytes, postBytes } from "../shared/post-bytes.js";
 import { retryAfterSeconds, slackErrorCode } from "./slack-errors.js";
 import { slackLogger } from "./slack-logger.js";
 import {
@@ -24,6 +25,8 @@ export interface SlackWebOptions {
   /** Normalised Web API base URL (ends in `/`). */
   apiUrl: string;
   fetch: Fetch;
+  /** The upload step's POST of the image bytes (default: Node's client, which sends the Buffer as it is). */
+  postBytes?: PostBytes;
   logger: Logger;
   tokenHosts: HostPolicy;
   /** WebClient retries of network errors and 5xx answers. */
@@ -51,6 +54,7 @@ export const SLACK_WEB_DEFAULTS = {
   retryMinMs: 500,
   retryMaxMs: 5_000,
   timeoutMs: 60_000,
+  uploadTimeoutMs: 120_000,
 } as const satisfies Record<string, number>;
 
 export interface UploadInput {
@@ -178,17 +182,12 @@ export class SlackWeb {
     if (!this.options.tokenHosts(uploadUrl)) {
       throw new Error(`Slack returned an upload URL on an unexpected host (${uploadUrl.host})`);
     }
-    const response = await this.options.fetch(uploadUrl, {
-      method: "POST",
+    const status = await (this.options.postBytes ?? postBytes)(uploadUrl, input.bytes, {
       headers: { "content-type": "application/octet-stream" },
-      // The core's Buffer itself (a Uint8Array): no copy between the decoded image and the socket.
-      body: input.bytes,
-      redirect: "error",
-      signal: AbortSignal.timeout(120_000),
+      signal: AbortSignal.timeout(SLACK_WEB_DEFAULTS.uploadTimeoutMs),
     });
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.status !== 200) {
-      throw new Error(`uploading ${input.fileName} to Slack failed with HTTP ${response.status}`);
+    if (status !== 200) {
+      throw new Error(`uploading ${input.fileName} to Slack failed with HTTP ${status}`);
     }
     const completed = await this.call(
       "files.completeUploadExternal",
