@@ -12,6 +12,7 @@ export interface GenerationContext {
   origin: string;
   files: Map<string, Buffer>;
   gate: (index: number, kind: FakeImageKind) => Promise<void>;
+  onWriting: (index: number, kind: FakeImageKind) => void;
   onSent: (index: number, kind: FakeImageKind) => void;
 }
 
@@ -89,6 +90,8 @@ export async function handleGeneration(context: GenerationContext): Promise<void
   let pixels = 0;
   const data: Record<string, unknown>[] = [];
   const sentKinds: Array<[number, FakeImageKind]> = [];
+  // The model's clock (see `pacing`): when the image before this one was ready.
+  let readyAt = performance.now();
   for (const [position, image] of images.entries()) {
     const index = image.index ?? position;
     if (stream && scenario.cutAfter === position) {
@@ -99,8 +102,15 @@ export async function handleGeneration(context: GenerationContext): Promise<void
       await closedPromise(res);
       return;
     }
-    if (image.delayMs) await sleep(image.delayMs);
-    if (image.gate) await context.gate(index, image.kind);
+    if (image.delayMs) {
+      readyAt += image.delayMs;
+      const wait = readyAt - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+    if (image.gate) {
+      await context.gate(index, image.kind);
+      readyAt = Math.max(readyAt, performance.now());
+    }
     if (res.destroyed) return;
 
     const entry = await entryFor(image, index, context, scenario.omitModel ? undefined : size.text);
@@ -115,9 +125,11 @@ export async function handleGeneration(context: GenerationContext): Promise<void
         await send(frame({ type: EVENT.partialImage, ...base, image_index: index, partial_image_index: 0 }));
       }
       const type = image.kind === "ok" ? EVENT.succeeded : EVENT.failed;
+      context.onWriting(index, image.kind);
       await send(frame({ type, ...base, image_index: index, ...entry }));
       if (res.destroyed) return;
       context.onSent(index, image.kind);
+      if (scenario.pacing === "after-sent") readyAt = performance.now();
     } else {
       data.push(entry);
       sentKinds.push([index, image.kind]);

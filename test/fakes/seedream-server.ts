@@ -27,7 +27,8 @@
  *   `omitModel` (DMXAPI style), `done` (send `[DONE]`, default true).
  *   Timing: `headersDelayMs`, `earlyHeaders` (default: headers go with the first image, as the
  *   real API does), `cutAfter: n` (destroy the socket after n images: a stream stopping
- *   mid-way), `hangAfter: n` (stop writing after n images but keep the socket open).
+ *   mid-way), `hangAfter: n` (stop writing after n images but keep the socket open), `pacing` (when each
+ *   image's `delayMs` starts: the model's own clock by default, or after the previous write).
  * - `error`: `{ status, code, message?, param?, type?, retryAfter?, requestIdHeader? }` sent as
  *   the API's JSON envelope (also for stream requests, as the real API does).
  * - `raw`: `{ status?, headers?, chunks }` written verbatim (recorded streams, HTML gateways).
@@ -51,7 +52,10 @@ export interface FakeImage {
   kind: FakeImageKind;
   /** `image_index` to report; default: position in the list. */
   index?: number;
-  /** Wait before producing this image (after the previous one). */
+  /**
+   * The model's time to make this image, counted from when the previous one was ready (or from
+   * the request): see `pacing` for when the clock restarts.
+   */
   delayMs?: number;
   /** Hold this image until `release(index)`. */
   gate?: boolean;
@@ -78,6 +82,16 @@ export interface GenerationScenario {
   hangAfter?: number;
   /** `usage.tool_usage.web_search` reported for a request with `tools: web_search` (default 1). */
   webSearches?: number;
+  /**
+   * When each image's `delayMs` starts. `generation` (default), as the real API behaves: the model
+   * starts the next image as soon as it has made one, however long that one takes to reach a
+   * client that reads slowly (the server buffers it), so image k is ready at the request plus the
+   * sum of the first k delays and is written once it is ready and the one before it is written.
+   * `after-sent`: each delay starts only when the previous image's write has been flushed to the
+   * socket, so a slow reader also slows the model down (what this fake did before; the delivery
+   * bench keeps it to compare).
+   */
+  pacing?: "generation" | "after-sent";
 }
 
 export interface ErrorScenario {
@@ -109,13 +123,16 @@ export interface RecordedRequest {
   body: Record<string, unknown> | undefined;
   rawBody: string;
   requestId: string;
+  /** When its body had arrived: `performance.timeOrigin + performance.now()` (ms). */
+  at: number;
 }
 
 export interface FakeLogEntry {
   request: number;
   index: number;
   kind: FakeImageKind;
-  event: "reached-gate" | "sent";
+  /** `writing`: its event is about to be written; `sent`: the write has been flushed. */
+  event: "reached-gate" | "writing" | "sent";
   /** When it happened: `performance.timeOrigin + performance.now()` (ms), comparable across processes. */
   at: number;
 }
@@ -273,6 +290,7 @@ export async function startFakeSeedream(initial: FakeScenario = {}): Promise<Fak
       body,
       rawBody,
       requestId,
+      at: wallClock(),
     };
     fake.requests.push(record);
     arrived.resolve(number, record);
@@ -325,6 +343,9 @@ export async function startFakeSeedream(initial: FakeScenario = {}): Promise<Fak
         fake.log.push({ request: number, index, kind, event: "reached-gate", at: wallClock() });
         reachedSignals.resolve(index);
         return gatesOpen ? Promise.resolve() : gates.get(index);
+      },
+      onWriting: (index, kind) => {
+        fake.log.push({ request: number, index, kind, event: "writing", at: wallClock() });
       },
       onSent: (index, kind) => {
         fake.log.push({ request: number, index, kind, event: "sent", at: wallClock() });
