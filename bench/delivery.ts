@@ -6,8 +6,9 @@
  * Run: npm run bench -- delivery  (or delivery:latency, delivery:calls, delivery:queue,
  * delivery:load). Writes its section of bench/RESULTS.md and the README's table.
  */
+import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import type { LoopReport } from "./delivery/bot-process.js";
+import type { CheckCost, LoopReport } from "./delivery/bot-process.js";
 import { type BotKind, BotUnderTest } from "./delivery/bots.js";
 import { BenchFakes, type Platform } from "./delivery/fakes.js";
 import {
@@ -46,7 +47,11 @@ interface BotResults {
   latency: LatencyResult[];
   calls?: CallsResult;
   queue: QueueResult[];
+  /** The load on the fake Seedream's model clock (as the real API paces images): the headline. */
   load?: LoadResult;
+  /** The same load with each image's delay counted from the previous write flushed (the old fake). */
+  loadAfterSent?: LoadResult;
+  checkCost?: CheckCost;
 }
 
 /** Settings of ours in the load (the bare bot has no limits to raise). */
@@ -80,16 +85,24 @@ async function measureBot(kind: BotKind, fakes: BenchFakes, parts: Set<DeliveryP
     }
   }
   if (parts.has("load")) {
-    fakes.forget();
-    const bot = await BotUnderTest.start(kind, fakes, LOAD_ENV);
-    try {
-      await latency(bot, fakes, "slack", "4K", 103, 1);
-      await latency(bot, fakes, "discord", "4K", 104, 1);
-      results.load = await load(bot, fakes, LOAD.runsPerPlatform, LOAD.imageDelayMs, PLATFORMS);
-    } finally {
-      await bot.stop();
+    // Each pacing in a fresh process, so neither inherits the other's heap or store.
+    for (const pacing of ["after-sent", "generation"] as const) {
+      fakes.forget();
+      const bot = await BotUnderTest.start(kind, fakes, LOAD_ENV);
+      try {
+        await latency(bot, fakes, "slack", "4K", 103, 1);
+        await latency(bot, fakes, "discord", "4K", 104, 1);
+        if (pacing === "generation") results.checkCost = await bot.checkCost(10);
+        const result = await load(bot, fakes, LOAD.runsPerPlatform, LOAD.imageDelayMs, PLATFORMS, pacing);
+        if (pacing === "generation") results.load = result;
+        else results.loadAfterSent = result;
+      } finally {
+        await bot.stop();
+      }
     }
   }
+  if (process.env.BENCH_DUMP)
+    writeFileSync(`${process.env.BENCH_DUMP}-${kind}.json`, JSON.stringify(results, null, 2));
   return results;
 }
 

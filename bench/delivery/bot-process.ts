@@ -5,8 +5,11 @@
  * `BENCH_ENV` is the JSON of its environment.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { DecodeSlots } from "../../src/core/decode-slots.js";
 import type { BareEnv } from "./bare-bot.js";
-import { answer } from "./ipc.js";
+import { cpuNow, cpuSince } from "./cpu.js";
+import { answer, wallClock } from "./ipc.js";
+import { photo } from "./photos.js";
 
 export interface LoopReport {
   /** Event-loop delay percentiles over the measured window (ms). */
@@ -27,6 +30,21 @@ export interface LoopReport {
   atPeak: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
   /** Ours: the most images in flight at once, and the most runs waiting for a slot (sampled). */
   slots?: { mostInUse: number; mostQueued: number };
+  /** Ours: each image's slot, asked for, granted and freed (wall clock, ms), in the window. */
+  slotLog?: SlotUse[];
+}
+
+export interface SlotUse {
+  asked: number;
+  granted: number;
+  released: number;
+}
+
+/** The decode check alone on one 4K JPEG, one at a time, in this process (ms per image). */
+export interface CheckCost {
+  images: number;
+  cpuMs: number;
+  wallMs: number;
 }
 
 const kind = process.env.BENCH_BOT;
@@ -34,7 +52,8 @@ const env = JSON.parse(process.env.BENCH_ENV ?? "{}") as Record<string, string>;
 const warnings: string[] = [];
 
 let stop: () => Promise<void>;
-let slots: { inUse: number; queued: number } | undefined;
+let slots: DecodeSlots | undefined;
+let checkImage: ((bytes: Buffer) => Promise<unknown>) | undefined;
 if (kind === "bare") {
   const { startBareBot } = await import("./bare-bot.js");
   const bot = await startBareBot(env as unknown as BareEnv);
@@ -58,6 +77,27 @@ if (kind === "bare") {
       typeof import("../../src/core/decode-slots.js")
     >
   ).imagesInFlight;
+  const check = (await import(
+    root ? `${root}/src/core/image-check.ts` : "../../src/core/image-check.js"
+  )) as typeof import("../../src/core/image-check.js");
+  checkImage = (bytes) => check.checkGeneratedImage(bytes);
+}
+
+// Each image's slot, timed: how long images wait for one and how long they hold it.
+const slotLog: SlotUse[] = [];
+let loggingSlots = false;
+if (slots) {
+  const acquire = slots.acquire.bind(slots);
+  slots.acquire = async () => {
+    const asked = wallClock();
+    const release = await acquire();
+    const use = { asked, granted: wallClock(), released: 0 };
+    if (loggingSlots) slotLog.push(use);
+    return () => {
+      if (use.released === 0) use.released = wallClock();
+      release();
+    };
+  };
 }
 
 // 1 ms resolution: the figure of interest is a p99 near 100 ms.
@@ -85,9 +125,12 @@ answer({
     atPeak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
     most.mostInUse = 0;
     most.mostQueued = 0;
+    slotLog.length = 0;
+    loggingSlots = true;
   },
   "loop-stop": (): LoopReport => {
     delay.disable();
+    loggingSlots = false;
     return {
       p50: ms(delay.percentile(50)),
       p99: ms(delay.percentile(99)),
@@ -101,7 +144,22 @@ answer({
         arrayBuffers: atPeak.arrayBuffers / 2 ** 20,
       },
       warnings: [...warnings],
-      ...(slots ? { slots: { ...most } } : {}),
+      ...(slots ? { slots: { ...most }, slotLog: [...slotLog] } : {}),
+    };
+  },
+  "check-cost": async (payload): Promise<CheckCost | undefined> => {
+    if (!checkImage) return undefined;
+    const images = Number(payload);
+    const bytes = await photo("4K");
+    await checkImage(bytes);
+    const cpu = cpuNow();
+    const started = performance.now();
+    for (let i = 0; i < images; i++) await checkImage(bytes);
+    const spent = cpuSince(cpu);
+    return {
+      images,
+      cpuMs: (spent.user + spent.system) / images,
+      wallMs: (performance.now() - started) / images,
     };
   },
   stop: async () => {

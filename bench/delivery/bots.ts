@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SlackEventSender } from "../../test/fakes/slack-events.js";
 import { freePort } from "../../test/helpers/free-port.js";
-import type { LoopReport } from "./bot-process.js";
+import type { CheckCost, LoopReport } from "./bot-process.js";
 import { type BenchFakes, type Platform, seat } from "./fakes.js";
 import { ask, wallClock } from "./ipc.js";
 
@@ -108,6 +108,16 @@ export class BotUnderTest {
 
   loopStop(): Promise<LoopReport> {
     return ask(this.child, "loop-stop");
+  }
+
+  /** Ours: the decode check alone on a 4K JPEG, `images` times in a row, in the bot's process. */
+  checkCost(images: number): Promise<CheckCost | undefined> {
+    return ask(this.child, "check-cost", images);
+  }
+
+  /** The bot's process id (its CPU time is read from /proc). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   async stop(): Promise<void> {

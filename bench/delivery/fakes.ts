@@ -28,6 +28,13 @@ export interface SentImage {
   at: number;
 }
 
+/** What the fake Seedream saw: each image's write begun and flushed, each request's arrival. */
+export interface SeedreamLog {
+  sent: SentImage[];
+  writing: SentImage[];
+  requests: { number: number; prompt: string; at: number }[];
+}
+
 /** Enough users and channels that every concurrent run has its own. */
 export const SEATS = 130;
 
@@ -39,6 +46,8 @@ export const seat = (i: number): { user: string; channel: string } => ({
 export class BenchFakes {
   private readonly waiters = new Set<{ key: string; count: number; resolve: () => void }>();
   readonly visible = new Map<string, Visible[]>();
+  /** Per Discord channel: when each multipart message POST reached the fake (before its body). */
+  readonly discordUploadsBegun = new Map<string, number[]>();
 
   private constructor(
     readonly slack: FakeSlackApi,
@@ -53,6 +62,18 @@ export class BenchFakes {
       add(record);
       if (record.kind === "upload" && (record as RecordedUpload).channel)
         this.stamp("slack", (record as RecordedUpload).channel as string);
+    };
+    // A multipart POST of a message is an image upload: its start, to tell the bot's time from
+    // the upload's.
+    const handle = discord.rest.handle.bind(discord.rest);
+    discord.rest.handle = (req, res, url) => {
+      const channel = /\/channels\/(\d+)\/messages$/.exec(url.pathname)?.[1];
+      if (channel && req.method === "POST" && req.headers["content-type"]?.startsWith("multipart/")) {
+        const list = this.discordUploadsBegun.get(channel) ?? [];
+        list.push(wallClock());
+        this.discordUploadsBegun.set(channel, list);
+      }
+      return handle(req, res, url);
     };
     const messages = discord.messages;
     const push = messages.push.bind(messages);
@@ -80,6 +101,7 @@ export class BenchFakes {
   /** Forgets the images seen so far: each bot is measured on the same seats (channels) afresh. */
   forget(): void {
     this.visible.clear();
+    this.discordUploadsBegun.clear();
   }
 
   /** The Discord channel id of seat `i` (Slack channel ids are made up per run). */
@@ -130,8 +152,13 @@ export class BenchFakes {
   }
 
   /** Every image the fake Seedream wrote since the last plan, and each request's prompt. */
-  seedreamLog(): Promise<{ sent: SentImage[]; requests: { number: number; prompt: string }[] }> {
+  seedreamLog(): Promise<SeedreamLog> {
     return ask(this.seedream, "log");
+  }
+
+  /** The fake Seedream's process id (its CPU time is read from /proc). */
+  get seedreamPid(): number | undefined {
+    return this.seedream.pid;
   }
 
   /** Counts at the fakes, to subtract: Discord REST requests, Slack Web API calls and byte uploads. */

@@ -3,10 +3,11 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LoopReport } from "./bot-process.js";
+import type { LoopReport, SlotUse } from "./bot-process.js";
 import type { BotUnderTest } from "./bots.js";
-import type { BenchFakes, Platform } from "./fakes.js";
-import type { ImageTier } from "./seedream-process.js";
+import { CpuSampler } from "./cpu.js";
+import type { BenchFakes, Platform, SeedreamLog } from "./fakes.js";
+import type { ImageTier, StreamPlan } from "./seedream-process.js";
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -46,6 +47,16 @@ export interface LatencyResult {
   tier: ImageTier;
   medianMs: number;
   images: number;
+  /** CPU ms per image delivered, per process (bot, driver, seedream), one run at a time. */
+  cpuPerImage?: Record<string, number>;
+}
+
+/** The processes whose CPU the bench reads: the bot, the driver (the fakes), the fake Seedream. */
+function samplerFor(bot: BotUnderTest, fakes: BenchFakes): CpuSampler {
+  const pids: Record<string, number> = { driver: process.pid };
+  if (bot.pid !== undefined) pids.bot = bot.pid;
+  if (fakes.seedreamPid !== undefined) pids.seedream = fakes.seedreamPid;
+  return new CpuSampler(pids);
 }
 
 /**
@@ -61,6 +72,8 @@ export async function latency(
   runs: number,
 ): Promise<LatencyResult> {
   await fakes.plan({ tier, delaysMs: [150, 400] });
+  const sampler = samplerFor(bot, fakes);
+  const from = sampler.sample().at;
   const done: { tag: string; platform: Platform; channel: string }[] = [];
   for (let k = 0; k < runs; k++) {
     const tag = `lat-${platform}-${tier}-${bot.kind}-${k}`;
@@ -70,8 +83,14 @@ export async function latency(
     // The run's summary goes out before the next run starts.
     await sleep(250);
   }
+  const to = sampler.sample().at;
   const lags = await imageLags(fakes, done);
-  return { platform, tier, medianMs: median(lags), images: lags.length };
+  // Whole runs (mention, status, summary included), per image: what one image costs each process.
+  const spent = sampler.msBetween(from, to);
+  const cpuPerImage = Object.fromEntries(
+    Object.entries(spent).map(([name, ms]) => [name, ms / Math.max(1, lags.length)]),
+  );
+  return { platform, tier, medianMs: median(lags), images: lags.length, cpuPerImage };
 }
 
 export interface CallsResult {
@@ -137,6 +156,46 @@ export async function queue(
   return { platform, served: sent.length, statusEdits: edits() - before, wallMs };
 }
 
+export type Pacing = NonNullable<StreamPlan["pacing"]>;
+
+/** p50 and max of one stage of the runs' timelines (ms), with how many runs had it. */
+export interface Spread {
+  p50: number;
+  p90: number;
+  max: number;
+  count: number;
+}
+
+const spread = (values: number[]): Spread => ({
+  p50: median(values),
+  p90: percentile(values, 90),
+  max: values.length === 0 ? Number.NaN : Math.max(...values),
+  count: values.length,
+});
+
+/**
+ * Where a side's time went, per run and image, from the stamps of every process: the mention
+ * sent (driver) → the request at the fake Seedream → each image's write begun and flushed there
+ * → (Discord) the upload's POST begun at the fake → the image visible.
+ */
+export interface Timeline {
+  toRequest: Spread;
+  /** Request → image 1's write begun: the model's time, 5 s, when nothing is late. */
+  toFirstWrite: Spread;
+  /** Each image's write, begun → flushed into the socket: long when the bot does not read. */
+  write: [Spread, Spread];
+  /** Image 1 flushed → image 2's write begun. */
+  betweenWrites: Spread;
+  /** Image 2 ready at the fake (its write begun) → visible: the bot's and the platform's part. */
+  secondReadyToVisible: Spread;
+  /** Discord: flushed → the upload's POST begun (the bot's work: read, decode, check), both images. */
+  flushedToUpload?: Spread;
+  /** Discord: the upload's POST begun → the message visible (upload and the fake's parsing). */
+  uploadToVisible?: Spread;
+  /** The side's last image to be visible: each stage of its run, ms from the first mention. */
+  last: { mention: number; request: number; writes: [number, number][]; upload?: number; visible: number };
+}
+
 export interface LoadSide {
   platform: Platform;
   runs: number;
@@ -146,20 +205,157 @@ export interface LoadSide {
   idealMs: number;
   imageLagP50: number;
   imageLagP99: number;
+  timeline?: Timeline;
+}
+
+/** CPU over the load (first mention → last image visible), from /proc: cores used on average. */
+export interface LoadCpu {
+  windowMs: number;
+  /** Cores used on average per process: the bot, the driver (Slack and Discord fakes), the fake Seedream. */
+  cores: Record<"bot" | "driver" | "seedream", number>;
+  /** The whole machine's busy cores (everything on it, other work too). */
+  machine: number;
+  /** Bot CPU ms per image delivered. */
+  botMsPerImage: number;
+  /** Per second of the load: cores used by each process and the machine. */
+  perSecond: { second: number; bot: number; driver: number; seedream: number; machine: number }[];
+}
+
+/** Ours: how long images waited for one of the slots, and held it (ms). */
+export interface SlotReport {
+  wait: Spread;
+  hold: Spread;
 }
 
 export interface LoadResult {
+  pacing: Pacing;
   sides: LoadSide[];
   loop: LoopReport;
   /** The driver's (fakes') own event-loop delay p99, to show the fakes were not what lagged. */
   fakesLoopP99: number;
+  cpu?: LoadCpu;
+  slots?: SlotReport;
+}
+
+function timeline(
+  log: SeedreamLog,
+  fakes: BenchFakes,
+  platform: Platform,
+  runs: { tag: string; at: number; channel: string }[],
+  origin: number,
+): Timeline | undefined {
+  const rows = runs.flatMap((run) => {
+    const request = log.requests.find((r) => r.prompt.includes(run.tag));
+    if (!request) return [];
+    const of = (list: typeof log.sent) =>
+      list.filter((s) => s.request === request.number).sort((a, b) => a.index - b.index);
+    const writing = of(log.writing);
+    const sent = of(log.sent);
+    const visible = (fakes.visible.get(`${platform}:${run.channel}`) ?? []).map((v) => v.at);
+    const uploads = platform === "discord" ? (fakes.discordUploadsBegun.get(run.channel) ?? []) : [];
+    const w0 = writing[0]?.at;
+    const w1 = writing[1]?.at;
+    const s0 = sent[0]?.at;
+    const s1 = sent[1]?.at;
+    if (w0 === undefined || w1 === undefined || s0 === undefined || s1 === undefined) return [];
+    return [
+      {
+        run,
+        request: request.at,
+        writes: [
+          [w0, s0],
+          [w1, s1],
+        ] as [number, number][],
+        uploads,
+        visible,
+      },
+    ];
+  });
+  if (rows.length === 0) return undefined;
+  const diffs = (pick: (row: (typeof rows)[number]) => number[]) => spread(rows.flatMap(pick));
+  const lastRow = rows.reduce((best, row) =>
+    Math.max(...row.visible) > Math.max(...best.visible) ? row : best,
+  );
+  const lastVisible = Math.max(...lastRow.visible);
+  const k = lastRow.visible.indexOf(lastVisible);
+  const discord = platform === "discord";
+  return {
+    toRequest: diffs((row) => [row.request - row.run.at]),
+    toFirstWrite: diffs((row) => [(row.writes[0]?.[0] ?? 0) - row.request]),
+    write: [
+      diffs((row) => [(row.writes[0]?.[1] ?? 0) - (row.writes[0]?.[0] ?? 0)]),
+      diffs((row) => [(row.writes[1]?.[1] ?? 0) - (row.writes[1]?.[0] ?? 0)]),
+    ],
+    betweenWrites: diffs((row) => [(row.writes[1]?.[0] ?? 0) - (row.writes[0]?.[1] ?? 0)]),
+    secondReadyToVisible: diffs((row) =>
+      row.visible[1] === undefined ? [] : [row.visible[1] - (row.writes[1]?.[0] ?? 0)],
+    ),
+    ...(discord
+      ? {
+          flushedToUpload: diffs((row) =>
+            row.uploads.slice(0, 2).map((upload, i) => upload - (row.writes[i]?.[1] ?? 0)),
+          ),
+          uploadToVisible: diffs((row) =>
+            row.uploads.slice(0, 2).flatMap((upload, i) => {
+              const shown = row.visible[i];
+              return shown === undefined ? [] : [shown - upload];
+            }),
+          ),
+        }
+      : {}),
+    last: {
+      mention: lastRow.run.at - origin,
+      request: lastRow.request - origin,
+      writes: lastRow.writes.map(([from, to]) => [from - origin, to - origin]),
+      ...(discord && lastRow.uploads[k] !== undefined
+        ? { upload: (lastRow.uploads[k] as number) - origin }
+        : {}),
+      visible: lastVisible - origin,
+    },
+  };
+}
+
+function loadCpu(sampler: CpuSampler, from: number, to: number, images: number): LoadCpu {
+  const whole = sampler.coresBetween(from, to);
+  const spent = sampler.msBetween(from, to);
+  const perSecond: LoadCpu["perSecond"] = [];
+  for (let second = 0; from + (second + 1) * 1000 <= to + 999; second++) {
+    const part = sampler.coresBetween(from + second * 1000, Math.min(to, from + (second + 1) * 1000));
+    perSecond.push({
+      second,
+      bot: part.processes.bot ?? Number.NaN,
+      driver: part.processes.driver ?? Number.NaN,
+      seedream: part.processes.seedream ?? Number.NaN,
+      machine: part.machine,
+    });
+  }
+  return {
+    windowMs: to - from,
+    cores: {
+      bot: whole.processes.bot ?? Number.NaN,
+      driver: whole.processes.driver ?? Number.NaN,
+      seedream: whole.processes.seedream ?? Number.NaN,
+    },
+    machine: whole.machine,
+    botMsPerImage: (spent.bot ?? Number.NaN) / images,
+    perSecond,
+  };
+}
+
+function slotReport(uses: SlotUse[] | undefined): SlotReport | undefined {
+  if (!uses || uses.length === 0) return undefined;
+  return {
+    wait: spread(uses.map((use) => use.granted - use.asked)),
+    hold: spread(uses.filter((use) => use.released > 0).map((use) => use.released - use.granted)),
+  };
 }
 
 /**
  * `runs` 2-image 4K runs on each platform, all mentioned at once (each its own user and
- * channel); Seedream takes `delayMs` per image. Ideal wall time: from the first mention to the
- * last run's second image leaving Seedream if the bot and the platforms cost nothing, i.e. the
- * latest mention + 2 × delayMs. Event-loop delay and peak RSS are the bot process's.
+ * channel); Seedream takes `delayMs` per image, on the clock `pacing` says. Ideal wall time:
+ * from the first mention to the last run's second image leaving Seedream if the bot and the
+ * platforms cost nothing, i.e. the latest mention + 2 × delayMs. Event-loop delay and peak RSS
+ * are the bot process's; CPU time is every process's (sampled from /proc every 100 ms).
  */
 export async function load(
   bot: BotUnderTest,
@@ -167,11 +363,14 @@ export async function load(
   runs: number,
   delayMs: number,
   platforms: Platform[],
+  pacing: Pacing,
 ): Promise<LoadResult> {
-  await fakes.plan({ tier: "4K", delaysMs: [delayMs, delayMs] });
+  await fakes.plan({ tier: "4K", delaysMs: [delayMs, delayMs], pacing });
   const own = monitorEventLoopDelay({ resolution: 1 });
   own.enable();
   await bot.loopStart();
+  const sampler = samplerFor(bot, fakes);
+  sampler.start(100);
   const jobs = platforms.flatMap((platform) =>
     Array.from({ length: runs }, (_, k) => ({ platform, seat: k, tag: `load-${platform}-${bot.kind}-${k}` })),
   );
@@ -185,15 +384,20 @@ export async function load(
   const settled = await Promise.allSettled(
     sent.map((run) => fakes.waitImages(run.platform, run.channel, 2, timeoutMs)),
   );
+  sampler.sample();
   // Late summaries and status edits still count towards the loop and memory figures.
   await sleep(2_000);
+  sampler.stop();
   const loop = await bot.loopStop();
   own.disable();
+  const log = await fakes.seedreamLog();
+  const origin = Math.min(...sent.map((run) => run.at));
   const sides = platforms.map((platform): LoadSide => {
     const mine = sent.filter((run) => run.platform === platform);
     const first = Math.min(...mine.map((run) => run.at));
     const shown = mine.flatMap((run) => fakes.visible.get(`${platform}:${run.channel}`) ?? []);
     const last = Math.max(...shown.map((v) => v.at));
+    const line = timeline(log, fakes, platform, mine, origin);
     return {
       platform,
       runs: mine.length,
@@ -203,6 +407,7 @@ export async function load(
       idealMs: Math.max(...mine.map((run) => run.at)) + 2 * delayMs - first,
       imageLagP50: 0,
       imageLagP99: 0,
+      ...(line ? { timeline: line } : {}),
     };
   });
   for (const side of sides) {
@@ -215,5 +420,19 @@ export async function load(
   }
   const failed = settled.filter((s) => s.status === "rejected").length;
   if (failed > 0) console.error(`${bot.kind}: ${failed} runs did not show both images`);
-  return { sides, loop, fakesLoopP99: own.percentile(99) / 1e6 };
+  const lastVisible = Math.max(
+    ...sent.flatMap((run) => (fakes.visible.get(`${run.platform}:${run.channel}`) ?? []).map((v) => v.at)),
+  );
+  const delivered = sides.reduce((n, side) => n + side.delivered, 0);
+  const slots = slotReport(loop.slotLog);
+  // The slot log is long and already summarised.
+  delete loop.slotLog;
+  return {
+    pacing,
+    sides,
+    loop,
+    fakesLoopP99: own.percentile(99) / 1e6,
+    cpu: loadCpu(sampler, origin, lastVisible, delivered),
+    ...(slots ? { slots } : {}),
+  };
 }

@@ -4,26 +4,18 @@
  * the bot's event-loop delay or the driver's. Images are real JPEGs (sharp), so the bot's
  * decode check does its real work.
  */
-import sharp from "sharp";
-import { startFakeSeedream } from "../../test/fakes/seedream-server.js";
+import { type GenerationScenario, startFakeSeedream } from "../../test/fakes/seedream-server.js";
 import { answer } from "./ipc.js";
+import { type ImageTier, photo } from "./photos.js";
 
-export type ImageTier = "2K" | "4K";
+export type { ImageTier } from "./photos.js";
 
 export interface StreamPlan {
   tier: ImageTier;
-  /** Wait before each image, after the previous one (the model's generation time). */
+  /** The model's time for each image (see the fake's `pacing`). */
   delaysMs: number[];
-}
-
-/** Noise, lightly blurred: a 4K JPEG of 3.5 MB and a 2K of 0.9 MB, about what photos weigh. */
-async function photo(tier: ImageTier): Promise<Buffer> {
-  const side = tier === "4K" ? 4096 : 2048;
-  const noise = { type: "gaussian", mean: 128, sigma: 30 } as const;
-  return sharp({ create: { width: side, height: side, channels: 3, background: "#808080", noise } })
-    .blur(1)
-    .jpeg({ quality: 85 })
-    .toBuffer();
+  /** Default `generation`: the model's clock runs on while an image is still being sent. */
+  pacing?: GenerationScenario["pacing"];
 }
 
 const photos = new Map<ImageTier, Promise<Buffer>>();
@@ -43,14 +35,19 @@ answer({
     const plan = payload as StreamPlan;
     const bytes = await photoOf(plan.tier);
     fake.reset();
-    fake.setScenario({ images: plan.delaysMs.map((delayMs) => ({ kind: "ok", delayMs, bytes })) });
+    fake.setScenario({
+      images: plan.delaysMs.map((delayMs) => ({ kind: "ok", delayMs, bytes })),
+      ...(plan.pacing ? { pacing: plan.pacing } : {}),
+    });
     return { imageBytes: bytes.length };
   },
   log: () => ({
     sent: fake.log.filter((entry) => entry.event === "sent"),
+    writing: fake.log.filter((entry) => entry.event === "writing"),
     requests: fake.requests.map((request) => ({
       number: request.number,
       prompt: typeof request.body?.prompt === "string" ? request.body.prompt : "",
+      at: request.at,
     })),
   }),
   close: async () => {
