@@ -230,7 +230,7 @@ export async function runDelivery(parts: Set<DeliveryPart>): Promise<void> {
     callsTable(bare, ours),
     queueTable(bare, ours),
     loadTable(bare, ours),
-    loadEvidence({ bare, ours, runsPerPlatform: LOAD.runsPerPlatform, cores: cpus().length }),
+    loadEvidence({ bare, ours, cores: cpus().length }),
   ].filter((lines) => lines.length > 0);
   const report = [
     "# Delivery benchmark: the bot against a bare bot, same fakes, same run",

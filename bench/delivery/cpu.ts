@@ -42,10 +42,17 @@ export function machineNow(): MachineTime | undefined {
   }
 }
 
-/** A process's CPU time so far (ms, all its threads) from /proc/<pid>/stat; undefined if unreadable. */
-export function processCpuMs(pid: number): number | undefined {
+/**
+ * A process's CPU time so far (ms, all its threads) from /proc/<pid>/stat, or one thread's from
+ * /proc/<pid>/task/<tid>/stat (a Node process's main thread, the one running JS, has tid = pid);
+ * undefined if unreadable.
+ */
+export function processCpuMs(pid: number, tid?: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(
+      tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+      "utf8",
+    );
     // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10;
@@ -69,11 +76,14 @@ export class CpuSampler {
   readonly samples: CpuSample[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pids: Record<string, number>) {}
+  /** `pids`: a process id per name, or `{ pid, tid }` for one thread of it. */
+  constructor(private readonly pids: Record<string, number | { pid: number; tid: number }>) {}
 
   sample(): CpuSample {
     const processes: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(this.pids)) processes[name] = processCpuMs(pid) ?? Number.NaN;
+    for (const [name, id] of Object.entries(this.pids))
+      processes[name] =
+        (typeof id === "number" ? processCpuMs(id) : processCpuMs(id.pid, id.tid)) ?? Number.NaN;
     const sample = { at: performance.timeOrigin + performance.now(), processes, machine: machineNow() };
     this.samples.push(sample);
     return sample;

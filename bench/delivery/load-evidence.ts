@@ -1,6 +1,7 @@
 /**
- * Where the load's time goes (issue 15, goal 5): CPU per process, the least time the second
- * images can take on the cores there are, and each run's timeline. Tables for bench/RESULTS.md.
+ * Where the load's time goes (issue 15, goal 5): CPU per process (and the bot's main thread),
+ * how busy each was in the Discord side's tail, and each run's timeline. Tables for
+ * bench/RESULTS.md.
  */
 import type { CheckCost } from "./bot-process.js";
 import type { Platform } from "./fakes.js";
@@ -9,7 +10,6 @@ import type { LatencyResult, LoadResult, Spread, Timeline } from "./scenarios.js
 export interface EvidenceInput {
   bare: { latency: LatencyResult[]; load?: LoadResult; loadAfterSent?: LoadResult };
   ours: { latency: LatencyResult[]; load?: LoadResult; loadAfterSent?: LoadResult; checkCost?: CheckCost };
-  runsPerPlatform: number;
   cores: number;
 }
 
@@ -19,55 +19,33 @@ const f2 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 
 const name = (platform: Platform) => (platform === "slack" ? "Slack" : "Discord");
 const PLATFORMS: Platform[] = ["slack", "discord"];
 
-/** MB of each tier's JPEG (bench/delivery/photos.ts), to scale the per-byte part of the CPU. */
-const TIER_MB = { "2K": 0.9, "4K": 3.5 } as const;
-
-/**
- * CPU ms per 4K image, one run at a time, for one bot and platform: each process and their sum;
- * `sized`: only the part that grows with the image's bytes (the 4K and 2K figures' difference
- * per MB, times 4K's MB), which leaves out each run's fixed work (mention, status, summary).
- */
+/** CPU ms per 4K image, one run at a time, for one bot and platform: each process and their sum. */
 function perImage(latency: LatencyResult[], platform: Platform) {
-  const at = (tier: "2K" | "4K") =>
-    latency.find((l) => l.platform === platform && l.tier === tier)?.cpuPerImage;
-  const big = at("4K");
-  const small = at("2K");
-  if (!big) return undefined;
-  const whole = (cpu: Record<string, number> | undefined, key: string) => cpu?.[key] ?? Number.NaN;
-  const sized = (key: string) =>
-    ((whole(big, key) - whole(small, key)) / (TIER_MB["4K"] - TIER_MB["2K"])) * TIER_MB["4K"];
-  const bot = whole(big, "bot");
-  const fakes = whole(big, "driver") + whole(big, "seedream");
-  return {
-    bot,
-    fakes,
-    all: bot + fakes,
-    sizedBot: sized("bot"),
-    sizedAll: sized("bot") + sized("driver") + sized("seedream"),
-  };
+  const cpu = latency.find((l) => l.platform === platform && l.tier === "4K")?.cpuPerImage;
+  if (!cpu) return undefined;
+  const bot = cpu.bot ?? Number.NaN;
+  const fakes = (cpu.driver ?? Number.NaN) + (cpu.seedream ?? Number.NaN);
+  return { bot, botMain: cpu.botMain ?? Number.NaN, fakes, all: bot + fakes };
 }
 
-type Share = "all" | "bot" | "sizedAll" | "sizedBot";
-
-/**
- * The least wall time the load can take on `cores`, from the one-at-a-time CPU per image: every
- * run's second image is ready at the same moment (the ideal's end, on the model's clock) and
- * none of its work can start before, so the last one cannot be visible before the CPU all of
- * them need has been spent on the cores there are. Read as a ratio to the ideal.
- */
-function floor(latency: LatencyResult[], runs: number, cores: number, idealMs: number, share: Share) {
-  const slack = perImage(latency, "slack");
-  const discord = perImage(latency, "discord");
-  if (!slack || !discord) return undefined;
-  const drainMs = (runs * (slack[share] + discord[share])) / cores;
-  return { drainMs, ratio: (idealMs + drainMs) / idealMs };
+/** Each load's tail: from the ideal's end to the Discord side's last image, cores per process. */
+function tailRows(results: (LoadResult | undefined)[], cores: number): string[] {
+  const cells = (pick: (tail: NonNullable<LoadResult["tail"]>) => string) =>
+    results.map((r) => (r?.tail ? pick(r.tail) : "—")).join(" | ");
+  return [
+    `| tail: ideal's end → Discord's last image | ${cells((t) => `${f1(t.windowMs / 1000)} s`)} |`,
+    `| bot, all threads (cores) | ${cells((t) => f2(t.cores.bot))} |`,
+    `| bot's main thread (share of one core) | ${cells((t) => `**${f0(t.cores.botMain * 100)} %**`)} |`,
+    `| driver (Slack + Discord fakes) | ${cells((t) => f2(t.cores.driver))} |`,
+    `| fake Seedream | ${cells((t) => f2(t.cores.seedream))} |`,
+    `| the whole machine | ${cells((t) => `${f2(t.machine)} of ${cores}`)} |`,
+  ];
 }
 
 export function loadEvidence(input: EvidenceInput): string[] {
-  const { bare, ours, runsPerPlatform, cores } = input;
+  const { bare, ours, cores } = input;
   if (!ours.load || !bare.load) return [];
   const lines: string[] = [];
-  const ideal = ours.load.sides.find((s) => s.platform === "discord")?.idealMs ?? Number.NaN;
 
   lines.push(
     "## Where the load's time goes",
@@ -78,20 +56,20 @@ export function loadEvidence(input: EvidenceInput): string[] {
     "(mention, status, summary included). The driver holds the Slack and Discord fakes; the fake",
     "Seedream encodes each event. All share this machine's cores with the bot.",
     "",
-    "| platform | bare: bot | bare: driver + Seedream | bare: all (sized part) | ours: bot | ours: driver + Seedream | ours: all (sized part) |",
+    "| platform | bare: bot (main thread) | bare: driver + Seedream | bare: all | ours: bot (main thread) | ours: driver + Seedream | ours: all |",
     "|---|---:|---:|---:|---:|---:|---:|",
   );
   for (const platform of PLATFORMS) {
     const theirs = perImage(bare.latency, platform);
     const mine = perImage(ours.latency, platform);
     lines.push(
-      `| ${name(platform)} 4K | ${f0(theirs?.bot)} | ${f0(theirs?.fakes)} | ${f0(theirs?.all)} (${f0(theirs?.sizedAll)}) | ${f0(mine?.bot)} | ${f0(mine?.fakes)} | ${f0(mine?.all)} (${f0(mine?.sizedAll)}) |`,
+      `| ${name(platform)} 4K | ${f0(theirs?.bot)} (${f0(theirs?.botMain)}) | ${f0(theirs?.fakes)} | ${f0(theirs?.all)} | ${f0(mine?.bot)} (${f0(mine?.botMain)}) | ${f0(mine?.fakes)} | ${f0(mine?.all)} |`,
     );
   }
   lines.push(
     "",
-    "Sized part: what grows with the image's bytes, (4K − 2K) per MB × 3.5 MB, leaving out each",
-    "run's fixed work; the floor below uses it, so it cannot be blamed on per-run overheads.",
+    "One image at a time is the dearest case for the bot's GC: under the load one collection serves",
+    "several images (the bot's CPU per image delivered under the load is below).",
   );
   if (ours.checkCost) {
     lines.push(
@@ -100,29 +78,17 @@ export function loadEvidence(input: EvidenceInput): string[] {
     );
   }
 
-  const at = (which: EvidenceInput["bare"], share: Share) => {
-    const f = floor(which.latency, runsPerPlatform, cores, ideal, share);
-    return f ? `${f2(f.ratio)}× (${f1(f.drainMs / 1000)} s)` : "—";
-  };
-  const budgetMs = (0.2 * ideal * cores) / (2 * runsPerPlatform);
   lines.push(
     "",
-    "### The least time the load can take on these cores",
+    "### After the ideal's end (the Discord side's tail)",
     "",
-    `On the model's clock every run's second image is ready at about the same moment, the ideal's end (${f1(ideal / 1000)} s), and none`,
-    `of its work can begin before it: the last image cannot be visible before the CPU all ${2 * runsPerPlatform} second images need`,
-    `(the per-image figures above, ${runsPerPlatform} Slack + ${runsPerPlatform} Discord) has been spent on ${cores} cores. 1.2× leaves ${f1((0.2 * ideal) / 1000)} s`,
-    `for that, i.e. **${f0(budgetMs)} ms of CPU per image** for the bot and the fakes together.`,
+    "From the ideal's end (on the model's clock every run's second image is ready by then, or within",
+    "the mention → request lag) to the Discord side's last image visible: how busy each process was.",
+    "The bot's main thread runs all its JavaScript and the GC's pauses; it can use one core at most.",
     "",
-    "| least wall / ideal (time to drain the second images), counting … | bare | ours |",
-    "|---|---:|---:|",
-    `| the sized part, bot and fakes (they share the cores, as here) | ${at(bare, "sizedAll")} | ${at(ours, "sizedAll")} |`,
-    `| the whole per-image CPU, bot and fakes | ${at(bare, "all")} | ${at(ours, "all")} |`,
-    `| the sized part, the bot alone (as if the fakes cost nothing) | ${at(bare, "sizedBot")} | ${at(ours, "sizedBot")} |`,
-    `| the whole per-image CPU, the bot alone | ${at(bare, "bot")} | ${at(ours, "bot")} |`,
-    "",
-    "A floor, not an estimate: it assumes perfect use of both cores, no contention and nothing else",
-    "on the machine; the measured ratios below sit above it.",
+    "| | bare, model clock | ours, model clock | bare, old pacing | ours, old pacing |",
+    "|---|---:|---:|---:|---:|",
+    ...tailRows([bare.load, ours.load, bare.loadAfterSent, ours.loadAfterSent], cores),
   );
 
   const cpuRow = (label: string, pick: (r: LoadResult) => string) =>
@@ -134,7 +100,11 @@ export function loadEvidence(input: EvidenceInput): string[] {
     "| | bare, model clock | ours, model clock | bare, old pacing | ours, old pacing |",
     "|---|---:|---:|---:|---:|",
     cpuRow("window", (r) => `${f1((r.cpu?.windowMs ?? Number.NaN) / 1000)} s`),
-    cpuRow("bot", (r) => f2(r.cpu?.cores.bot)),
+    cpuRow("bot, all threads", (r) => f2(r.cpu?.cores.bot)),
+    cpuRow(
+      "bot's main thread (share of one core)",
+      (r) => `${f0((r.cpu?.cores.botMain ?? Number.NaN) * 100)} %`,
+    ),
     cpuRow("driver (Slack + Discord fakes)", (r) => f2(r.cpu?.cores.driver)),
     cpuRow("fake Seedream", (r) => f2(r.cpu?.cores.seedream)),
     cpuRow("the three together", (r) =>
@@ -153,11 +123,13 @@ export function loadEvidence(input: EvidenceInput): string[] {
   if (seconds > 0) {
     const cell = (r: LoadResult | undefined, s: number) => {
       const p = perSecond(r)[s];
-      return p ? `${f1(p.bot)} / ${f1(p.driver)} / ${f1(p.seedream)} / ${f1(p.machine)}` : "—";
+      return p
+        ? `${f1(p.bot)} (${f0(p.botMain * 100)} %) / ${f1(p.driver)} / ${f1(p.seedream)} / ${f1(p.machine)}`
+        : "—";
     };
     lines.push(
       "",
-      "Per second of the load, model clock (cores: bot / driver / fake Seedream / whole machine):",
+      "Per second of the load, model clock (cores: bot (its main thread, % of one core) / driver / fake Seedream / whole machine):",
       "",
       "| s | bare | ours |",
       "|---:|---|---|",

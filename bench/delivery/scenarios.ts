@@ -53,8 +53,12 @@ export interface LatencyResult {
 
 /** The processes whose CPU the bench reads: the bot, the driver (the fakes), the fake Seedream. */
 function samplerFor(bot: BotUnderTest, fakes: BenchFakes): CpuSampler {
-  const pids: Record<string, number> = { driver: process.pid };
-  if (bot.pid !== undefined) pids.bot = bot.pid;
+  const pids: Record<string, number | { pid: number; tid: number }> = { driver: process.pid };
+  if (bot.pid !== undefined) {
+    pids.bot = bot.pid;
+    // The bot's main thread alone: JavaScript and the GC's pauses run there, one core at most.
+    pids.botMain = { pid: bot.pid, tid: bot.pid };
+  }
   if (fakes.seedreamPid !== undefined) pids.seedream = fakes.seedreamPid;
   return new CpuSampler(pids);
 }
@@ -211,14 +215,24 @@ export interface LoadSide {
 /** CPU over the load (first mention → last image visible), from /proc: cores used on average. */
 export interface LoadCpu {
   windowMs: number;
-  /** Cores used on average per process: the bot, the driver (Slack and Discord fakes), the fake Seedream. */
-  cores: Record<"bot" | "driver" | "seedream", number>;
+  /**
+   * Cores used on average per process: the bot (and its main thread alone), the driver (Slack
+   * and Discord fakes), the fake Seedream.
+   */
+  cores: Record<"bot" | "botMain" | "driver" | "seedream", number>;
   /** The whole machine's busy cores (everything on it, other work too). */
   machine: number;
   /** Bot CPU ms per image delivered. */
   botMsPerImage: number;
   /** Per second of the load: cores used by each process and the machine. */
-  perSecond: { second: number; bot: number; driver: number; seedream: number; machine: number }[];
+  perSecond: {
+    second: number;
+    bot: number;
+    botMain: number;
+    driver: number;
+    seedream: number;
+    machine: number;
+  }[];
 }
 
 /** Ours: how long images waited for one of the slots, and held it (ms). */
@@ -234,6 +248,8 @@ export interface LoadResult {
   /** The driver's (fakes') own event-loop delay p99, to show the fakes were not what lagged. */
   fakesLoopP99: number;
   cpu?: LoadCpu;
+  /** The same, from the ideal's end to the Discord side's last image visible. */
+  tail?: { windowMs: number; cores: LoadCpu["cores"]; machine: number };
   slots?: SlotReport;
 }
 
@@ -324,6 +340,7 @@ function loadCpu(sampler: CpuSampler, from: number, to: number, images: number):
     perSecond.push({
       second,
       bot: part.processes.bot ?? Number.NaN,
+      botMain: part.processes.botMain ?? Number.NaN,
       driver: part.processes.driver ?? Number.NaN,
       seedream: part.processes.seedream ?? Number.NaN,
       machine: part.machine,
@@ -333,6 +350,7 @@ function loadCpu(sampler: CpuSampler, from: number, to: number, images: number):
     windowMs: to - from,
     cores: {
       bot: whole.processes.bot ?? Number.NaN,
+      botMain: whole.processes.botMain ?? Number.NaN,
       driver: whole.processes.driver ?? Number.NaN,
       seedream: whole.processes.seedream ?? Number.NaN,
     },
@@ -425,6 +443,15 @@ export async function load(
   );
   const delivered = sides.reduce((n, side) => n + side.delivered, 0);
   const slots = slotReport(loop.slotLog);
+  const discord = sides.find((side) => side.platform === "discord");
+  const discordFirst = Math.min(...sent.filter((run) => run.platform === "discord").map((run) => run.at));
+  const tailFrom = discordFirst + (discord?.idealMs ?? Number.NaN);
+  const tailTo = discordFirst + (discord?.wallMs ?? Number.NaN);
+  let tail: LoadResult["tail"];
+  if (discord && tailTo > tailFrom) {
+    const cpu = loadCpu(sampler, tailFrom, tailTo, 1);
+    tail = { windowMs: tailTo - tailFrom, cores: cpu.cores, machine: cpu.machine };
+  }
   // The slot log is long and already summarised.
   delete loop.slotLog;
   return {
@@ -433,6 +460,7 @@ export async function load(
     loop,
     fakesLoopP99: own.percentile(99) / 1e6,
     cpu: loadCpu(sampler, origin, lastVisible, delivered),
+    ...(tail ? { tail } : {}),
     ...(slots ? { slots } : {}),
   };
 }
