@@ -99,14 +99,20 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
     if (thread.typing) void thread.typing().catch(() => {});
   };
 
-  await safely("update the status", () => thread.updateStatus(startingStatus(total, modelName)));
-  typing();
+  // The request goes to Seedream while the status is still being posted, not after: under load
+  // the post waits its turn behind every other run's (50 runs at once held their requests back by
+  // 0.4–1 s, bench/RESULTS.md). Nothing of the stream is shown before the status, so the thread
+  // reads in the same order as before.
+  const starting = safely("update the status", () =>
+    thread.updateStatus(startingStatus(total, modelName)),
+  ).then(typing);
   const notes = new Set<"reencoded">();
   // The slots this attempt asked for, and those it has shown (an image or an inline failure).
   const slots = input.indexes ?? Array.from({ length: total }, (_, index) => index);
   const shown = new Set<number>();
   try {
     for await (const raw of input.generator.generate(input.request, { signal: input.signal })) {
+      await starting;
       // Events already received are not posted once the run is stopped (cancel, shutdown).
       if (input.signal.aborted) throw input.signal.reason;
       const index = raw.type === "completed" ? undefined : slots[raw.index];
@@ -141,6 +147,7 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
       }
     }
   } catch (error) {
+    await starting;
     if (input.signal.aborted || error instanceof CancelledError || isAborted(error)) {
       result.cancelled = true;
       if (input.signal.reason instanceof InterruptedError) result.interrupted = true;
@@ -157,6 +164,7 @@ export async function runGeneration(input: RunInput): Promise<RunResult> {
       await safely("post the error", () => thread.postText(sentence));
     }
   }
+  await starting;
   result.elapsedMs = clock.now() - started;
   if (result.interrupted) return result;
   await safely("update the status", () =>

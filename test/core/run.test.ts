@@ -69,6 +69,37 @@ describe("a generation run", () => {
     expect(thread.lastStatus).toBe("Done: 2 of 2 images delivered (1 min 13 s).");
   });
 
+  it("asks Seedream while its status is still being posted, and shows nothing before the status", async () => {
+    // Under load a status post waits behind every other run's; the request must not wait with it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    class SlowStatusThread extends RecordingThread {
+      private first = true;
+      override async updateStatus(text: string): Promise<void> {
+        if (this.first) {
+          this.first = false;
+          await held;
+        }
+        return super.updateStatus(text);
+      }
+    }
+    fake.setScenario({ images: [{ kind: "ok" }] });
+    const thread = new SlowStatusThread();
+    const running = harness.handler.submit(incoming("a lantern at dusk"), thread);
+
+    await fake.sent(0);
+    expect(thread.events).toEqual([]);
+    release();
+    const result = await running;
+
+    expect(result.outcome).toBe("completed");
+    expect(thread.events[0]).toEqual({ kind: "status", text: "Generating an image with Seedream 4.5…" });
+    expect(thread.events.findIndex((event) => event.kind === "image")).toBeGreaterThan(0);
+    expect(thread.lastStatus).toBe("Done: image delivered (0 s).");
+  });
+
   it("posts a blocked image inline at its position and goes on", async () => {
     fake.setScenario({ images: [{ kind: "ok" }, { kind: "moderation" }, { kind: "ok" }] });
     const thread = new RecordingThread();
