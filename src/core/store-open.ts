@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv from "keyv";
 import { StoreError } from "./errors.js";
+import { SQLITE_PRAGMAS } from "./sqlite-pragmas.js";
 import type { StoreBackend } from "./store-backend.js";
 import { openRedisBackend } from "./store-redis.js";
 import { describe, hidePassword, redactUrl } from "./store-url.js";
@@ -54,7 +55,9 @@ export async function openBackend(url: string, options: OpenBackendOptions): Pro
   // Errors are thrown to callers (throwOnErrors); the listener only keeps emitters quiet.
   keyv.on("error", () => {});
   try {
-    // Opening is lazy: a write proves the file exists, is a database and is writable.
+    // Opening is lazy: the first statement opens the file; the write proves it is a database
+    // and writable.
+    for (const pragma of SQLITE_PRAGMAS) await adapter.query(pragma);
     await keyv.set("store:opened", Date.now());
   } catch (error) {
     await adapter.disconnect().catch(() => {});

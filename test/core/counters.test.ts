@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sqlite3 from "sqlite3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CounterStore } from "../../src/core/counters.js";
 import { openSqliteCounters } from "../../src/core/counters-sqlite.js";
@@ -17,6 +18,20 @@ import {
 } from "../helpers/redis-server.js";
 
 const DAY = 24 * 60 * 60 * 1000;
+
+function journalMode(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(path, (error) => {
+      if (error) reject(error);
+      else
+        db.get<{ journal_mode: string }>("PRAGMA journal_mode", (failure, row) => {
+          db.close();
+          if (failure) reject(failure);
+          else resolve(row?.journal_mode ?? "");
+        });
+    });
+  });
+}
 let dir: string;
 let files = 0;
 
@@ -173,6 +188,15 @@ describe("sqlite counters", () => {
     expect(outcomes.filter((outcome) => outcome.status === "rejected")).toEqual([]);
     expect(await counters.read([user])).toEqual([50]);
     await Promise.all([store.close(), counters.close()]);
+  });
+
+  it("open the store's file and their own in write-ahead-log mode, so a burst of writes pays no fsync each", async () => {
+    const path = join(dir, "wal.sqlite");
+    const store = await openStore(`sqlite://${path}`, { ttlMs: DAY });
+    const counters = await openCounters(`sqlite://${path}`, { clock });
+    await Promise.all([store.close(), counters.close()]);
+    // The mode is kept in the file itself: what any later connection, or process, finds.
+    for (const file of [path, `${path}.counters`]) expect(await journalMode(file)).toBe("wal");
   });
 
   it("take over the counters an earlier version kept in the store's own file", async () => {
