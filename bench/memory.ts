@@ -429,7 +429,7 @@ ${MODES.map(row).join("\n")}
   ${times(mid("second", "client"))}×, Slack by ${times(mid("second", "slack"))}× and Discord by ${times(mid("second", "discord"))}× (bare ${times(mid("second", "baseline"))}×). With a minor GC forced every 16 reads undici's
   floor is still ${times(mid("cold", "drain-gc"))}×.
 - Node's http client as the Seedream transport was tried (2026-12-01, the same fakes, 5 interleaved
-  rounds): the client alone fell from about 13× to 8.4×, but posted to Slack it rose from 9.8–10.7×
+  rounds, 3 for the client alone): the client alone fell from 13.0–13.2× to 8.6–11.2×, but posted to Slack it rose from 9.8–10.7×
   to 10.2–14.3×, and to Discord from 5.6–15.7× to 14.2–18.1×. The client stays on undici.
 - Slack uploads go through Node's http client (\`adapters/shared/post-bytes.ts\`): \`fetch\` copied
   every image before sending it (the Fetch standard copies a BufferSource body), one more
