@@ -209,12 +209,15 @@ describe("Cancel", () => {
     const message = h.sender.userMessage({ text: h.mentionBot("two kites --n 2"), channel });
     await h.sender.deliver(message, "app_mention");
     await h.seedream.reached(1);
-    const status = h.api
-      .thread(channel, message.ts)
-      .find(
-        (r): r is PostedMessage =>
-          r.kind === "message" && buttonsOf(r).some((b) => b.action_id === "seedream_cancel"),
-      );
+    // The run asks Seedream while its status is still being posted, so wait for the post itself.
+    const [status] = await h.api.recorder.waitFor(
+      "message",
+      1,
+      (r) =>
+        r.channel === channel &&
+        r.threadTs === message.ts &&
+        buttonsOf(r).some((b) => b.action_id === "seedream_cancel"),
+    );
     expect(status).toBeDefined();
     const ts = status?.ts ?? "";
 
@@ -245,9 +248,11 @@ describe("Cancel", () => {
     const message = h.sender.userMessage({ text: h.mentionBot("a comet"), channel });
     await h.sender.deliver(message, "app_mention");
     await h.seedream.reached(0);
-    const status = h.api
-      .thread(channel, message.ts)
-      .find((r): r is PostedMessage => r.kind === "message" && buttonsOf(r).length > 0);
+    const [status] = await h.api.recorder.waitFor(
+      "message",
+      1,
+      (r) => r.channel === channel && r.threadTs === message.ts && buttonsOf(r).length > 0,
+    );
     await clicks.pressButton({
       channel,
       messageTs: status?.ts ?? "",
