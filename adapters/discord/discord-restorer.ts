@@ -6,7 +6,7 @@ import { cdnHostPolicy, describedAttachment, type FileDeps, storedImageAttachmen
 import { discordThread, PLATFORM } from "./discord-gestures.js";
 import { verifyToken } from "./discord-login.js";
 import { AddressedTarget } from "./reply-targets.js";
-import { DEFAULT_DISCORD_API_URL, discordRestRequest } from "./rest.js";
+import { DEFAULT_DISCORD_API_URL, discordRestRequest, leanUploads } from "./rest.js";
 
 /**
  * The REST side of the adapter, on its own: a discord.js client whose calls go through our
@@ -88,6 +88,8 @@ export function discordRestKit(
     failIfNotExists: false,
     rest: { api: apiUrl, makeRequest },
   });
+  // Images go to the socket from their own Buffers (no Blob, no copy): see rest.ts.
+  leanUploads(client.rest);
   // An 'error' event without a listener would throw and end the process.
   client.on(Events.Error, (error) => logger.error("discord client error", { error }));
   client.on(Events.Warn, (message) => logger.warn(`discord: ${message}`));

@@ -1,27 +1,46 @@
 /**
- * discord.js's REST calls, routed through OUR undici 7 `fetch` with an explicit dispatcher.
+ * discord.js's REST calls, routed through OUR undici 7 with an explicit dispatcher.
  *
  * Why: discord.js carries undici 6 and, by default, uses its `request` with the process-wide
  * dispatcher. When undici 7 (ours, also loaded by @slack/bolt) loads first it installs that
  * dispatcher, and undici 6 then fails every upload ("action is not a function"). Going through
- * one undici with a dispatcher we own avoids the clash whatever the load order. Multipart bodies
- * arrive as the global FormData of another realm, which undici 7 would send as the text
- * "[object FormData]", so their entries are moved into undici 7's own FormData: undici then
- * streams each file from its Blob into the socket, never building the whole body in memory
- * (serialising it first cost two more image-sized copies per upload), and reads each file in
- * 64 KiB slices (`PiecewiseFile`), not as one more copy of the whole.
+ * one undici with a dispatcher we own avoids the clash whatever the load order.
+ *
+ * Uploads: discord.js's REST layer copies each file into a `new Blob([data])` and sends a
+ * FormData; reading a Blob back for the socket allocates every byte again. Each of those
+ * copies is an ArrayBuffer V8 counts as external memory, and V8 counts external memory
+ * allocated since the last full GC against the old generation's limit: with the bot's small,
+ * slowly growing heap (its limit sits ~23 MB above the live heap) the ~7 MB of copies per 4K
+ * image set off about one full mark-compact per image (bench/RESULTS.md, delivery notes). So
+ * `leanUploads` hands discord.js's REST queue (rate limits, retries: all still discord.js's) a
+ * multipart body of its own instead, made of the files' own Buffers between a few header
+ * bytes, and the request function writes those Buffers into the socket with undici's
+ * `request`: no Blob, no web stream, no copy of the image. Other multipart bodies (files that
+ * are not bytes, `appendToFormData`) still arrive as the global FormData of another realm,
+ * which undici 7's fetch would send as the text "[object FormData]", so their entries are
+ * moved into undici 7's own FormData.
  * `test/fakes-smoke/discord.test.ts` proves both halves against the real client.
  */
-import type { RESTOptions } from "discord.js";
-import { type Dispatcher, Headers, FormData as UndiciFormData, fetch as undiciFetch } from "undici";
+import { randomBytes } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { InternalRequest, RawFile, REST, RESTOptions } from "discord.js";
+import {
+  type Dispatcher,
+  Headers,
+  FormData as UndiciFormData,
+  fetch as undiciFetch,
+  request as undiciRequest,
+} from "undici";
 
 type MakeRequest = RESTOptions["makeRequest"];
+type ResponseLike = Awaited<ReturnType<MakeRequest>>;
 
 /** discord.js's `rest.api` default; DISCORD_API_URL replaces it (a proxy, or a test's fake). */
 export const DEFAULT_DISCORD_API_URL = "https://discord.com/api";
 
 export function discordRestRequest(dispatcher: Dispatcher): MakeRequest {
   return async (url, init) => {
+    if (init.body instanceof MultipartBody) return sendMultipart(url, init, init.body, dispatcher);
     const headers = new Headers(init.headers as Record<string, string> | undefined);
     let body: unknown = init.body;
     if (body instanceof FormData) body = sameRealm(body);
@@ -32,8 +51,157 @@ export function discordRestRequest(dispatcher: Dispatcher): MakeRequest {
       signal: init.signal as AbortSignal | null | undefined,
       dispatcher,
     });
-    return response as unknown as Awaited<ReturnType<MakeRequest>>;
+    return response as unknown as ResponseLike;
   };
+}
+
+/**
+ * A multipart/form-data body (RFC 7578, the layout undici's FormData writes) as a list of
+ * byte ranges: each file's own bytes, never copied, between small header parts. Sent as it is
+ * by `discordRestRequest`, again as it is when discord.js retries the request.
+ */
+export class MultipartBody {
+  readonly boundary = `----seedream-bot-${randomBytes(16).toString("hex")}`;
+  readonly parts: readonly Uint8Array[];
+  readonly length: number;
+
+  constructor(fields: readonly MultipartField[]) {
+    const parts: Uint8Array[] = [];
+    for (const field of fields) {
+      const file =
+        field.fileName === undefined
+          ? ""
+          : `; filename="${escapeName(field.fileName)}"\r\nContent-Type: ${field.contentType ?? "application/octet-stream"}`;
+      parts.push(
+        Buffer.from(
+          `--${this.boundary}\r\nContent-Disposition: form-data; name="${escapeName(field.name)}"${file}\r\n\r\n`,
+        ),
+        typeof field.value === "string" ? Buffer.from(normalizeLineBreaks(field.value)) : field.value,
+        Buffer.from("\r\n"),
+      );
+    }
+    parts.push(Buffer.from(`--${this.boundary}--\r\n`));
+    this.parts = parts;
+    this.length = parts.reduce((sum, part) => sum + part.byteLength, 0);
+  }
+
+  get contentType(): string {
+    return `multipart/form-data; boundary=${this.boundary}`;
+  }
+}
+
+export interface MultipartField {
+  name: string;
+  value: string | Uint8Array;
+  /** A file's name; a field without one is a plain form value. */
+  fileName?: string;
+  contentType?: string;
+}
+
+// What undici's FormData does to names and string values (the WHATWG multipart encoding).
+const escapeName = (name: string) => name.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+const normalizeLineBreaks = (value: string) => value.replace(/\r?\n|\r/g, "\r\n");
+
+/**
+ * Makes `rest` send requests whose files are all bytes as a `MultipartBody`: the same fields
+ * discord.js would put in its FormData (`files[i]` or the file's key, then `payload_json`),
+ * each file's content type given or sniffed from its first bytes as discord.js does. The
+ * request still goes through `rest.request`, so discord.js queues it, waits out rate limits
+ * and retries it.
+ */
+export function leanUploads(rest: REST): void {
+  const request = rest.request.bind(rest);
+  rest.request = (options) => request(withMultipartBody(options));
+}
+
+export function withMultipartBody(options: InternalRequest): InternalRequest {
+  const files = options.files;
+  if (!files?.length || options.appendToFormData) return options;
+  const fields: MultipartField[] = [];
+  for (const [index, file] of files.entries()) {
+    const bytes = bytesOf(file);
+    if (bytes === undefined) return options;
+    fields.push({
+      name: file.key ?? `files[${index}]`,
+      value: bytes,
+      fileName: file.name,
+      ...contentTypeField(file.contentType ?? sniffImageType(bytes)),
+    });
+  }
+  if (options.body != null) fields.push({ name: "payload_json", value: JSON.stringify(options.body) });
+  const body = new MultipartBody(fields);
+  const { files: _sent, ...rest } = options;
+  return {
+    ...rest,
+    body,
+    passThroughBody: true,
+    headers: { ...options.headers, "Content-Type": body.contentType },
+  };
+}
+
+const contentTypeField = (contentType: string | undefined) =>
+  contentType === undefined ? {} : { contentType };
+
+function bytesOf(file: RawFile): Uint8Array | undefined {
+  const data: unknown = file.data;
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return undefined;
+}
+
+/** The image formats the bot uploads, by their magic bytes (discord.js sniffs with magic-bytes.js). */
+export function sniffImageType(bytes: Uint8Array): string | undefined {
+  const starts = (...sig: number[]) => sig.every((byte, i) => bytes[i] === byte);
+  if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
+  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
+  if (starts(0x47, 0x49, 0x46, 0x38)) return "image/gif";
+  if (starts(0x52, 0x49, 0x46, 0x46) && Buffer.from(bytes.subarray(8, 12)).toString("latin1") === "WEBP")
+    return "image/webp";
+  return undefined;
+}
+
+/**
+ * A `MultipartBody` through undici's `request`: it writes each part straight into the socket
+ * (an iterable body), with the length known up front. fetch would wrap the body in a web
+ * stream; discord.js only needs the response's status, headers and body.
+ */
+async function sendMultipart(
+  url: string,
+  init: Parameters<MakeRequest>[1],
+  body: MultipartBody,
+  dispatcher: Dispatcher,
+): Promise<ResponseLike> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries((init.headers ?? {}) as Record<string, string>))
+    headers[name.toLowerCase()] = value;
+  headers["content-length"] = String(body.length);
+  const response = await undiciRequest(url, {
+    method: (init.method ?? "POST") as Dispatcher.HttpMethod,
+    headers,
+    // undici's docs allow an Iterable body (its types list only single values): written part by part.
+    body: body.parts as unknown as Uint8Array,
+    signal: (init.signal ?? undefined) as AbortSignal | undefined,
+    dispatcher,
+  });
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) responseHeaders.append(name, one);
+  }
+  const { statusCode } = response;
+  return {
+    body: response.body,
+    arrayBuffer: () => response.body.arrayBuffer(),
+    json: () => response.body.json(),
+    text: () => response.body.text(),
+    get bodyUsed() {
+      return response.body.bodyUsed;
+    },
+    headers: responseHeaders as unknown as ResponseLike["headers"],
+    status: statusCode,
+    statusText: STATUS_CODES[statusCode] ?? "",
+    ok: statusCode >= 200 && statusCode < 300,
+  } as ResponseLike;
 }
 
 /** How much of a file undici is handed at a time. */
