@@ -1,36 +1,34 @@
 /**
- * discord.js's REST calls, routed through OUR undici 7 with an explicit dispatcher.
+ * discord.js's REST calls, routed through OUR undici 7 with an explicit dispatcher; uploads
+ * made lean by `leanUploads` go through Node's own HTTP client instead.
  *
  * Why: discord.js carries undici 6 and, by default, uses its `request` with the process-wide
  * dispatcher. When undici 7 (ours, also loaded by @slack/bolt) loads first it installs that
  * dispatcher, and undici 6 then fails every upload ("action is not a function"). Going through
- * one undici with a dispatcher we own avoids the clash whatever the load order.
+ * one undici with a dispatcher we own (or through no undici at all) avoids the clash whatever
+ * the load order.
  *
  * Uploads: discord.js's REST layer copies each file into a `new Blob([data])` and sends a
- * FormData; reading a Blob back for the socket allocates every byte again. Each of those
- * copies is an ArrayBuffer V8 counts as external memory, and V8 counts external memory
- * allocated since the last full GC against the old generation's limit: with the bot's small,
- * slowly growing heap (its limit sits ~23 MB above the live heap) the ~7 MB of copies per 4K
- * image set off about one full mark-compact per image (bench/RESULTS.md, delivery notes). So
- * `leanUploads` hands discord.js's REST queue (rate limits, retries: all still discord.js's) a
- * multipart body of its own instead, made of the files' own Buffers between a few header
- * bytes, and the request function writes those Buffers into the socket with undici's
- * `request`: no Blob, no web stream, no copy of the image. Other multipart bodies (files that
- * are not bytes, `appendToFormData`) still arrive as the global FormData of another realm,
- * which undici 7's fetch would send as the text "[object FormData]", so their entries are
- * moved into undici 7's own FormData.
- * `test/fakes-smoke/discord.test.ts` proves both halves against the real client.
+ * FormData; reading a Blob back for the socket allocates every byte again. Every such copy,
+ * and every image kept reachable after its upload, is an ArrayBuffer V8 counts as external
+ * memory, and V8 counts external memory since the last full GC against the old generation's
+ * limit: with the bot's small, slowly growing heap (the limit sits ~23 MB above the live heap)
+ * that set off about one full mark-compact per 4K image (bench/RESULTS.md, delivery notes). So
+ * `leanUploads` hands discord.js's REST queue (rate limits, retries: still all discord.js's) a
+ * multipart body of its own, made of the files' own Buffers between a few header bytes, and
+ * the request function writes those Buffers into the socket with Node's client
+ * (`sendMultipart` says why not undici): no Blob, no web stream, no copy of the image.
+ * Other multipart bodies (files that are not bytes, `appendToFormData`) still arrive as the
+ * global FormData of another realm, which undici 7's fetch would send as the text
+ * "[object FormData]", so their entries are moved into undici 7's own FormData.
+ * `test/fakes-smoke/discord.test.ts` proves the dispatcher half against the real client,
+ * test/discord/upload-body.test.ts the upload half.
  */
 import { randomBytes } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import type { InternalRequest, RawFile, REST, RESTOptions } from "discord.js";
-import {
-  type Dispatcher,
-  Headers,
-  FormData as UndiciFormData,
-  fetch as undiciFetch,
-  request as undiciRequest,
-} from "undici";
+import { type Dispatcher, Headers, FormData as UndiciFormData, fetch as undiciFetch } from "undici";
+import { sendParts } from "../shared/post-bytes.js";
 
 type MakeRequest = RESTOptions["makeRequest"];
 type ResponseLike = Awaited<ReturnType<MakeRequest>>;
@@ -40,7 +38,7 @@ export const DEFAULT_DISCORD_API_URL = "https://discord.com/api";
 
 export function discordRestRequest(dispatcher: Dispatcher): MakeRequest {
   return async (url, init) => {
-    if (init.body instanceof MultipartBody) return sendMultipart(url, init, init.body, dispatcher);
+    if (init.body instanceof MultipartBody) return sendMultipart(url, init, init.body);
     const headers = new Headers(init.headers as Record<string, string> | undefined);
     let body: unknown = init.body;
     if (body instanceof FormData) body = sameRealm(body);
@@ -161,46 +159,51 @@ export function sniffImageType(bytes: Uint8Array): string | undefined {
 }
 
 /**
- * A `MultipartBody` through undici's `request`: it writes each part straight into the socket
- * (an iterable body), with the length known up front. fetch would wrap the body in a web
- * stream; discord.js only needs the response's status, headers and body.
+ * A `MultipartBody` through Node's own HTTP client (adapters/shared/post-bytes.ts, as Slack's
+ * uploads go), each part written to the socket as it is; the answer (Discord's JSON) is read
+ * whole. Not through undici: undici (fetch and `request` alike) kept each uploaded image
+ * reachable from old-generation objects after the upload, so every image outlived two
+ * scavenges and was promoted, and ~5 MB of dead images per run piled up in the old generation
+ * until V8 ran a full GC for the external memory (15 one-at-a-time 4K runs: 14 mark-compacts
+ * through undici, 0 through node:http; bench/RESULTS.md, delivery notes). The process-wide
+ * undici dispatcher is not involved either way, so the clash described above cannot occur.
  */
 async function sendMultipart(
   url: string,
   init: Parameters<MakeRequest>[1],
   body: MultipartBody,
-  dispatcher: Dispatcher,
 ): Promise<ResponseLike> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries((init.headers ?? {}) as Record<string, string>))
-    headers[name.toLowerCase()] = value;
-  headers["content-length"] = String(body.length);
-  const response = await undiciRequest(url, {
-    method: (init.method ?? "POST") as Dispatcher.HttpMethod,
-    headers,
-    // undici's docs allow an Iterable body (its types list only single values): written part by part.
-    body: body.parts as unknown as Uint8Array,
+  const answer = await sendParts(new URL(url), body.parts, {
+    method: init.method ?? "POST",
+    headers: (init.headers ?? {}) as Record<string, string>,
     signal: (init.signal ?? undefined) as AbortSignal | undefined,
-    dispatcher,
   });
-  const responseHeaders = new Headers();
-  for (const [name, value] of Object.entries(response.headers)) {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(answer.headers)) {
     if (value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) responseHeaders.append(name, one);
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
   }
-  const { statusCode } = response;
+  let used = false;
+  const read = () => {
+    used = true;
+    return answer.body;
+  };
+  const { status } = answer;
   return {
-    body: response.body,
-    arrayBuffer: () => response.body.arrayBuffer(),
-    json: () => response.body.json(),
-    text: () => response.body.text(),
-    get bodyUsed() {
-      return response.body.bodyUsed;
+    body: null,
+    arrayBuffer: async () => {
+      const bytes = read();
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     },
-    headers: responseHeaders as unknown as ResponseLike["headers"],
-    status: statusCode,
-    statusText: STATUS_CODES[statusCode] ?? "",
-    ok: statusCode >= 200 && statusCode < 300,
+    json: async () => JSON.parse(read().toString("utf8")),
+    text: async () => read().toString("utf8"),
+    get bodyUsed() {
+      return used;
+    },
+    headers: headers as unknown as ResponseLike["headers"],
+    status,
+    statusText: STATUS_CODES[status] ?? "",
+    ok: status >= 200 && status < 300,
   } as ResponseLike;
 }
 

@@ -1,14 +1,21 @@
-import { Request, FormData as UndiciFormData } from "undici";
+import { Agent, type Dispatcher, Request, FormData as UndiciFormData } from "undici";
 import { describe, expect, it } from "vitest";
-import { MultipartBody, sniffImageType, withMultipartBody } from "../../adapters/discord/rest.js";
+import {
+  discordRestRequest,
+  MultipartBody,
+  sniffImageType,
+  withMultipartBody,
+} from "../../adapters/discord/rest.js";
 import { fakeJpeg } from "../fakes/jpeg.js";
 import { type DiscordHarness, sha256, uploadOf, useDiscordHarness } from "./harness.js";
 
 /**
  * The multipart body our REST hook builds for an upload (adapters/discord/rest.ts): the same
  * bytes undici's FormData would write, each file's own Buffer as one of its parts (no copy, no
- * Blob, no web stream), and still a request discord.js queues and retries. Counted on the
- * objects and at the fake, which parses multipart as Discord does.
+ * Blob, no web stream), sent by Node's own client rather than undici (which kept each sent
+ * image reachable, so dead images piled up in the old generation), and still a request
+ * discord.js queues and retries. Counted on the objects and at the fake, which parses
+ * multipart as Discord does.
  */
 
 let h: DiscordHarness;
@@ -79,6 +86,43 @@ describe("Discord upload bodies", () => {
     expect(sniffImageType(Buffer.from("GIF89a"))).toBe("image/gif");
     expect(sniffImageType(Buffer.from("RIFF\0\0\0\0WEBPVP8 "))).toBe("image/webp");
     expect(sniffImageType(Buffer.from("plain"))).toBeUndefined();
+  });
+
+  it("sends an upload past undici's dispatcher (Node's client writes its parts), everything else through it", async () => {
+    let dispatched = 0;
+    const agent = new (class extends Agent {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        dispatched += 1;
+        return super.dispatch(options, handler);
+      }
+    })();
+    const request = discordRestRequest(agent);
+    const image = await fakeJpeg(4, 64, 48);
+    const body = new MultipartBody([
+      { name: "files[0]", value: image, fileName: "seedream-1.jpg", contentType: "image/jpeg" },
+      { name: "payload_json", value: JSON.stringify({ content: "1/1", attachments: [{ id: "0" }] }) },
+    ]);
+    const url = `${h.fake.apiUrl}/v10/channels/${h.fake.channel().id}/messages`;
+    const authorization = `Bot ${h.fake.token}`;
+    try {
+      const posted = await request(url, {
+        method: "POST",
+        headers: { Authorization: authorization, "Content-Type": body.contentType },
+        body: body as never,
+      });
+      expect(posted.status).toBe(200);
+      const message = (await posted.json()) as { id: string; attachments: { filename: string }[] };
+      expect(message.attachments.map((a) => a.filename)).toEqual(["seedream-1.jpg"]);
+      expect(dispatched).toBe(0);
+      const read = await request(`${url}/${message.id}`, {
+        method: "GET",
+        headers: { Authorization: authorization },
+      });
+      expect(read.status).toBe(200);
+      expect(dispatched).toBe(1);
+    } finally {
+      await agent.close();
+    }
   });
 
   it("an upload Discord rate-limits is sent again whole by discord.js's queue, and posted once", async () => {
