@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
 import { DiscordThread } from "../adapters/discord/discord-thread.js";
 import { AddressedTarget } from "../adapters/discord/reply-targets.js";
-import { discordRestRequest } from "../adapters/discord/rest.js";
+import { discordRestRequest, leanUploads } from "../adapters/discord/rest.js";
 import { SlackThread } from "../adapters/slack/slack-thread.js";
 import { SlackWeb } from "../adapters/slack/slack-web.js";
 import type { OutputThread } from "../src/core/ports.js";
@@ -269,6 +269,8 @@ async function discordClient(servers: Servers): Promise<import("discord.js").Cli
     intents: [GatewayIntentBits.Guilds],
     rest: { api: servers.discord.api, makeRequest: discordRestRequest(new Agent()) },
   });
+  // As the adapter sets it up (discord-restorer.ts): uploads leave from the images' own Buffers.
+  leanUploads(client.rest);
   const ready = once(client, Events.ClientReady);
   await client.login(servers.discord.token);
   await ready;
@@ -415,16 +417,16 @@ ${new Date().toISOString().slice(0, 10)}. \`npm run bench:memory\` to reproduce.
 |---|---:|---:|---|---:|---|---:|
 ${MODES.map(row).join("\n")}
 
-- Issue 15 goal 4 (≤ 8× one image's base64, cold): Slack ${verdict("slack")}, Discord ${verdict("discord")}. V8's floor (no reading at all, only the 15 images) is ${times(mid("cold", "images"))}×; the socket floor ${times(mid("cold", "drain"))}× with undici, ${times(mid("cold", "drain-http"))}× with Node's http client.
-- Same run, bare / now (cold): the client **${ratio(mid("cold", "baseline"), mid("cold", "client"))}×**, Slack **${ratio(mid("cold", "baseline"), mid("cold", "slack"))}×**, Discord **${ratio(mid("cold", "baseline"), mid("cold", "discord"))}×**; last session's client / now **${ratio(mid("cold", "sliced"), mid("cold", "client"))}×**. Above the undici floor: client ${times(mid("cold", "client") - mid("cold", "drain"))}×, Slack ${times(mid("cold", "slack") - mid("cold", "drain"))}×, Discord ${times(mid("cold", "discord") - mid("cold", "drain"))}× (bare ${times(mid("cold", "baseline") - mid("cold", "drain"))}×).
-- Why 8× is out of reach on this runtime: V8 frees a dead Buffer only at a garbage collection, and
-  it starts one only once about 34 MB of Buffers have died (6.8× one image's base64). Measured
+- Issue 15 goal 4 (≤ 8× one image's base64, cold): Slack ${verdict("slack")}, Discord ${verdict("discord")}.
+- Same run, bare / now (cold): the client **${ratio(mid("cold", "baseline"), mid("cold", "client"))}×**, Slack **${ratio(mid("cold", "baseline"), mid("cold", "slack"))}×**, Discord **${ratio(mid("cold", "baseline"), mid("cold", "discord"))}×**; last session's client / now **${ratio(mid("cold", "sliced"), mid("cold", "client"))}×**.
+- The floor under any client is V8's: it frees a dead Buffer only at a garbage collection, and it
+  starts one only once about 34 MB of Buffers have died (6.8× one image's base64). Measured
   outside this bench, that figure is the same for 16 KiB and 3.75 MB Buffers, with
-  \`--max-semi-space-size\` 2 or 64, on Node 20.20 and 22.23. Reading the stream at all already
-  leaves ${times(mid("cold", "drain"))}× of such garbage (undici) or ${times(mid("cold", "drain-http"))}× (Node's http client), handing out the 15 images
-  alone ${times(mid("cold", "images"))}×, and a run always holds the image it is posting (0.75×). That leaves the decoding
-  nothing of the 8×. Only forcing collections (\`--expose-gc\`) or reusing buffers (socket reads,
-  images) from one read and one request to the next would go lower; neither is done.
+  \`--max-semi-space-size\` 2 or 64, on Node 20.20 and 22.23. Handing out the 15 images alone,
+  reading nothing, costs ${times(mid("cold", "images"))}×; draining the socket ${times(mid("cold", "drain"))}× with undici, ${times(mid("cold", "drain-http"))}× with Node's http client.
+  These floors do not add up (one collection frees every kind of dead Buffer), but the goal sits
+  at about the first. Only forcing collections (\`--expose-gc\`) or reusing buffers across reads
+  and requests would go lower; neither is done.
 - The floors keep memory the process reuses: the same 15 images a second time grow the client by
   ${times(mid("second", "client"))}×, Slack by ${times(mid("second", "slack"))}× and Discord by ${times(mid("second", "discord"))}× (bare ${times(mid("second", "baseline"))}×). With a minor GC forced every 16 reads undici's
   floor is still ${times(mid("cold", "drain-gc"))}×.
@@ -437,12 +439,11 @@ ${MODES.map(row).join("\n")}
 - What the client holds per image now: the base64 lifted out of the bytes and decoded chunk by
   chunk, joined once into the image's Buffer at its closing quote; no string of the image's size
   (decoded text, the parser's line, the JSON value) exists any more (src/seedream/sse-lift.ts).
-- Discord's extra over Slack: one more copy of each image while it is uploaded. @discordjs/rest
-  wraps each file in \`new Blob([buffer])\` before our makeRequest sees it (a copy; its API takes
-  no Blob or stream as a file). undici then reads that Blob in 64 KiB slices (adapters/discord/
-  rest.ts; read whole, as Node 20 hands a Blob over, it was one more full copy). A run posts one
-  image at a time (the next event is not read until the post returns): one extra image per run in
-  flight, within the process-wide bound on images in flight.
+- Uploads copy nothing on either platform: Slack's go through Node's http client
+  (\`adapters/shared/post-bytes.ts\`), Discord's as a multipart body of the image's own Buffer,
+  still queued and retried by discord.js (\`leanUploads\` in \`adapters/discord/rest.ts\`). A run posts
+  one image at a time (the next event is not read until the post returns), within the
+  process-wide bound on images in flight.
 `;
   writeResultsSection("memory", markdown);
   process.stdout.write(markdown);
