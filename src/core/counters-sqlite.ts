@@ -3,7 +3,7 @@ import sqlite3 from "sqlite3";
 import type { CounterLimit, CounterRef, CounterStore, ReserveResult } from "./counters.js";
 import { StoreError } from "./errors.js";
 import type { Clock } from "./runtime.js";
-import { SQLITE_PRAGMAS } from "./sqlite-pragmas.js";
+import { applySqlitePragmas } from "./sqlite-pragmas.js";
 
 /**
  * Counters in a SQLite file beside STORE_URL's (`PATH.counters`), so they survive a restart.
@@ -65,7 +65,7 @@ class SqliteCounters implements CounterStore {
 
   async init(): Promise<void> {
     await this.exclusive(async () => {
-      for (const pragma of SQLITE_PRAGMAS) await this.run(pragma);
+      await applySqlitePragmas((sql) => this.run(sql));
       await this.run(
         `CREATE TABLE IF NOT EXISTS ${TABLE} (grp TEXT NOT NULL, field TEXT NOT NULL, value INTEGER NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (grp, field))`,
       );

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv from "keyv";
 import { StoreError } from "./errors.js";
-import { SQLITE_PRAGMAS } from "./sqlite-pragmas.js";
+import { applySqlitePragmas } from "./sqlite-pragmas.js";
 import type { StoreBackend } from "./store-backend.js";
 import { openRedisBackend } from "./store-redis.js";
 import { describe, hidePassword, redactUrl } from "./store-url.js";
@@ -57,7 +57,7 @@ export async function openBackend(url: string, options: OpenBackendOptions): Pro
   try {
     // Opening is lazy: the first statement opens the file; the write proves it is a database
     // and writable.
-    for (const pragma of SQLITE_PRAGMAS) await adapter.query(pragma);
+    await applySqlitePragmas((sql) => adapter.query(sql));
     await keyv.set("store:opened", Date.now());
   } catch (error) {
     await adapter.disconnect().catch(() => {});

@@ -199,6 +199,21 @@ describe("sqlite counters", () => {
     for (const file of [path, `${path}.counters`]) expect(await journalMode(file)).toBe("wal");
   });
 
+  it("open when several processes start on one new file at the same moment", async () => {
+    // Switching a new file to WAL takes an exclusive lock, which SQLite refuses at once (no busy
+    // timeout) to all but one of the connections asking at the same moment.
+    for (let round = 0; round < 10; round++) {
+      const url = `sqlite://${join(dir, `together-${round}.sqlite`)}`;
+      const opened = await Promise.all([
+        openStore(url, { ttlMs: DAY }),
+        openStore(url, { ttlMs: DAY }),
+        openCounters(url, { clock }),
+        openCounters(url, { clock }),
+      ]);
+      await Promise.all(opened.map((one) => one.close()));
+    }
+  });
+
   it("take over the counters an earlier version kept in the store's own file", async () => {
     const path = join(dir, "upgrade.sqlite");
     const earlier = await openSqliteCounters(path, clock);
