@@ -27,7 +27,8 @@
 import { randomBytes } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import type { InternalRequest, RawFile, REST, RESTOptions } from "discord.js";
-import { type Dispatcher, Headers, FormData as UndiciFormData, fetch as undiciFetch } from "undici";
+import { type Dispatcher, Headers, Response, FormData as UndiciFormData, fetch as undiciFetch } from "undici";
+import { sniffImageType as sniffGeneratedImage } from "../../src/core/image-check.js";
 import { sendParts } from "../shared/post-bytes.js";
 
 type MakeRequest = RESTOptions["makeRequest"];
@@ -147,15 +148,13 @@ function bytesOf(file: RawFile): Uint8Array | undefined {
   return undefined;
 }
 
-/** The image formats the bot uploads, by their magic bytes (discord.js sniffs with magic-bytes.js). */
+/**
+ * The image formats the bot uploads, by their magic bytes (discord.js sniffs with magic-bytes.js):
+ * the image check's PNG, JPEG and WebP, and GIF.
+ */
 export function sniffImageType(bytes: Uint8Array): string | undefined {
-  const starts = (...sig: number[]) => sig.every((byte, i) => bytes[i] === byte);
-  if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
-  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
-  if (starts(0x47, 0x49, 0x46, 0x38)) return "image/gif";
-  if (starts(0x52, 0x49, 0x46, 0x46) && Buffer.from(bytes.subarray(8, 12)).toString("latin1") === "WEBP")
-    return "image/webp";
-  return undefined;
+  const gif = bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x38;
+  return sniffGeneratedImage(bytes) ?? (gif ? "image/gif" : undefined);
 }
 
 /**
@@ -183,28 +182,15 @@ async function sendMultipart(
     if (value === undefined) continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
   }
-  let used = false;
-  const read = () => {
-    used = true;
-    return answer.body;
-  };
   const { status } = answer;
-  return {
-    body: null,
-    arrayBuffer: async () => {
-      const bytes = read();
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    },
-    json: async () => JSON.parse(read().toString("utf8")),
-    text: async () => read().toString("utf8"),
-    get bodyUsed() {
-      return used;
-    },
-    headers: headers as unknown as ResponseLike["headers"],
+  // A Response of undici's own over the small answer: what fetch would have given discord.js.
+  const nullBody = status === 204 || status === 205 || status === 304;
+  const response = new Response(nullBody ? null : answer.body, {
     status,
     statusText: STATUS_CODES[status] ?? "",
-    ok: status >= 200 && status < 300,
-  } as ResponseLike;
+    headers,
+  });
+  return response as unknown as ResponseLike;
 }
 
 /** How much of a file undici is handed at a time. */

@@ -2,8 +2,8 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 /**
- * POSTs bytes exactly as they are and resolves with the answer's status (its body is read and
- * dropped). `fetch` cannot do this for an image: the Fetch standard makes it copy a BufferSource
+ * POSTs bytes exactly as they are and resolves with the answer's status (`sendParts` with one
+ * part). `fetch` cannot do this for an image: the Fetch standard makes it copy a BufferSource
  * body before sending it (undici does: one more image-sized allocation per upload). Node's own
  * client writes the Buffer to the socket as it is. No redirect is followed.
  */
@@ -19,31 +19,8 @@ const agents = {
   "https:": new HttpsAgent({ keepAlive: true }),
 } as const;
 
-export const postBytes: PostBytes = (url, bytes, init) =>
-  new Promise<number>((resolve, reject) => {
-    const secure = url.protocol === "https:";
-    if (!secure && url.protocol !== "http:") {
-      reject(new Error(`cannot upload to a ${url.protocol} URL`));
-      return;
-    }
-    const send = secure ? httpsRequest : httpRequest;
-    const request = send(
-      url,
-      {
-        method: "POST",
-        agent: agents[secure ? "https:" : "http:"],
-        headers: { ...init.headers, "content-length": String(bytes.byteLength) },
-        signal: init.signal,
-      },
-      (response) => {
-        response.on("error", reject);
-        response.on("end", () => resolve(response.statusCode ?? 0));
-        response.resume();
-      },
-    );
-    request.on("error", reject);
-    request.end(bytes);
-  });
+export const postBytes: PostBytes = async (url, bytes, init) =>
+  (await sendParts(url, [bytes], { method: "POST", ...init })).status;
 
 /** An answer read whole (a small one: an API's JSON). */
 export interface WholeAnswer {
@@ -54,8 +31,9 @@ export interface WholeAnswer {
 
 /**
  * Sends `parts` one after another as the request's body, each written to the socket as it is
- * (no copy), on the same keep-alive pools, and resolves with the whole answer. For multipart
- * uploads whose files are parts of their own (adapters/discord/rest.ts).
+ * (no copy), on the keep-alive pools above, and resolves with the whole answer: Slack's upload
+ * POST (one part) and Discord's multipart uploads, whose files are parts of their own
+ * (adapters/discord/rest.ts).
  */
 export function sendParts(
   url: URL,
